@@ -1,0 +1,106 @@
+"""Charge transport (SPEC §2, §5): potential, contact currents, correction solve.
+
+All contacts are equipotentials. One factorisation of the conductance
+stiffness on the non-contact DOFs serves every solve: the unit-voltage
+solutions psi_c of each contact (the "characteristic potentials"), the drive,
+and the O(alpha^2) correction for every field of a sweep.
+
+Contact currents are the variationally consistent fluxes
+``I_c = chi_c . (K phi - b)`` (current *into* the sample through contact c),
+where ``chi_c`` is the contact's indicator function and ``b`` the load of the
+Delta J term; they balance exactly up to the linear-solver residual.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import forms
+from .errors import OmmError
+from .linalg import factorize
+
+
+class ChargeSolver:
+    """Scaled charge problem on a :class:`Discretization`.
+
+    Potentials are in volts, currents in units of ``units.sigma`` (A per V of
+    scaled sheet conductance), i.e. ``I_SI = units.sigma * I``.
+    """
+
+    def __init__(self, disc):
+        self.disc = disc
+        self.K = forms.diffusion.assemble(disc.basis, c=disc.sigma).tocsr()
+        fixed = np.unique(np.concatenate(list(disc.contact_dofs.values())))
+        self.fixed = fixed
+        self.free = np.setdiff1d(np.arange(disc.ndofs), fixed)
+        self.lu = factorize(self.K[self.free][:, self.free])
+        chi = disc.chi
+        # characteristic potentials psi_c: 1 V on contact c, 0 on the others
+        rhs = -(self.K[self.free][:, fixed] @ chi[fixed])
+        psi = chi.copy()
+        psi[self.free] = self.lu.solve(rhs)
+        self.psi = psi
+        self.G = chi.T @ (self.K @ psi)  # conductance matrix (scaled), symmetric
+        self.names = disc.contact_names
+
+    def currents(self, phi, load=None):
+        """Consistent contact currents (scaled) of a potential, shape (ncontacts,)."""
+        r = self.K @ phi
+        if load is not None:
+            r = r - load
+        return self.disc.chi.T @ r
+
+    def drive(self, contacts):
+        """Zeroth-order solution for the contacts' voltages/currents.
+
+        Returns
+        -------
+        phi0 : ndarray (ndofs,)
+            Potential [V].
+        V : ndarray (ncontacts,)
+            Contact voltages [V].
+        I : ndarray (ncontacts,)
+            Contact currents (scaled).
+        """
+        sig = self.disc.units.sigma
+        vmask = np.array([contacts[c].voltage is not None for c in self.names])
+        V = np.array([contacts[c].voltage if vmask[k] else 0.0 for k, c in enumerate(self.names)])
+        if not vmask.all():
+            imask = ~vmask
+            target = np.array([contacts[c].current / sig for c in self.names if contacts[c].current is not None])
+            V[imask] = self._solve_floating(imask, target - self.G[np.ix_(imask, vmask)] @ V[vmask])
+        phi0 = self.psi @ V
+        return phi0, V, self.G @ V
+
+    def correction(self, load, contacts):
+        """O(alpha^2) potential phi1 driven by the Delta J load ``b`` (scaled).
+
+        Voltage contacts keep their voltage; current contacts keep their
+        current, so their voltage shifts by dV.
+
+        Returns
+        -------
+        phi1 : ndarray (ndofs,)
+        dI_fixed_voltage : ndarray (ncontacts,)
+            Current change at fixed contact voltages (scaled).
+        dV : ndarray (ncontacts,)
+            Voltage change of current-driven contacts [V] (0 for voltage contacts).
+        """
+        phi1 = np.zeros(self.disc.ndofs)
+        phi1[self.free] = self.lu.solve(load[self.free])
+        dI = self.currents(phi1, load)
+        dV = np.zeros(len(self.names))
+        imask = np.array([contacts[c].current is not None for c in self.names])
+        if imask.any():
+            dV[imask] = self._solve_floating(imask, -dI[imask])
+            phi1 = phi1 + self.psi @ dV
+        return phi1, dI, dV
+
+    def _solve_floating(self, imask, rhs):
+        Gii = self.G[np.ix_(imask, imask)]
+        cond = np.linalg.cond(Gii)
+        if not np.isfinite(cond) or cond > 1e12:
+            names = [n for n, m in zip(self.names, imask) if m]
+            raise OmmError(f"contacts {names}: the current-driven contacts are not connected "
+                           "to a voltage contact through the sample (singular conductance matrix)")
+        return np.linalg.solve(Gii, rhs)
+

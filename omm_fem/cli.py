@@ -1,0 +1,59 @@
+"""``omm-fem`` command line: glue only."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .errors import OmmError
+
+
+def _cmd_run(args):
+    from .config import default_config, load_toml, parse_config
+    from .run import run, summary, write_outputs
+
+    cfg = load_toml(args.config) if args.config else default_config()
+    spec = parse_config(cfg)
+    label = args.config or "built-in example (bilayer-graphene-like strip)"
+    print(f"omm-fem run: {label}", flush=True)
+    res = run(spec, progress=not args.quiet)
+    files = write_outputs(res, args.out)
+    print(summary(res))
+    print("wrote: " + ", ".join(str(f) for f in files))
+    return 0
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="omm-fem",
+        description="Finite-element solver for orbital magnetic moment dynamics and "
+                    "orbital Hanle magnetoresistance in layered 2D materials.")
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"omm-fem {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("run", help="solve a configured case (default: a built-in strip example)")
+    p.add_argument("config", nargs="?", help="TOML configuration file (omit for the example)")
+    p.add_argument("--out", default="omm-fem-out", help="output directory (default: ./omm-fem-out)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_run)
+    from .xtensor import cli as xcli
+
+    xcli.add_parser(sub)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except OmmError as exc:
+        print(f"omm-fem: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("omm-fem: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

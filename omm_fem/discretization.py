@@ -1,0 +1,96 @@
+"""Scaled finite-element discretisation shared by the charge and OMM solves.
+
+Internal units (SPEC §8): length ``l0 = L_m`` and time ``t0 = tau`` of the
+reference material, diffusion ``D0 = l0**2/t0``, sheet conductance ``s0``,
+potential in volts. Then currents are ``s0 * I~`` [A], sheet current densities
+``s0 / l0 * J~`` [A/m] and OMM densities ``s0 / D0 * n~`` [C/m^2].
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from skfem import Basis, ElementTriP1, ElementTriP2, FacetBasis
+
+from .errors import MeshError
+
+ELEMENTS = {1: ElementTriP1, 2: ElementTriP2}
+
+
+@dataclass(frozen=True)
+class Units:
+    """Reference scales [SI]."""
+
+    length: float
+    time: float
+    sigma: float
+
+    @property
+    def diffusion(self):
+        return self.length**2 / self.time
+
+    @property
+    def density(self):
+        """OMM density unit [C/m^2] (for potentials in volts)."""
+        return self.sigma / self.diffusion
+
+    @property
+    def current_density(self):
+        """Sheet current density unit [A/m]."""
+        return self.sigma / self.length
+
+
+class Discretization:
+    """Basis, element-wise parameters and contact DOFs of a :class:`Problem`."""
+
+    def __init__(self, problem):
+        self.problem = problem
+        ref = problem.reference
+        self.units = Units(length=ref.L_m, time=ref.tau, sigma=ref.sigma)
+        u = self.units
+        self.mesh = problem.mesh.scaled([1.0 / u.length, 1.0 / u.length])
+        self._check_elements()
+        self.element = ELEMENTS[problem.order]()
+        self.basis = Basis(self.mesh, self.element)
+        self.ndofs = self.basis.N
+        self.nqp = self.basis.X.shape[1]
+        mats = list(problem.materials.values())
+        reg = problem.element_region
+
+        def per_element(values):
+            arr = np.asarray(values, dtype=float)[reg]
+            return np.repeat(arr[:, None], self.nqp, axis=1)
+
+        self.D = per_element([m.D / u.diffusion for m in mats])
+        self.sigma = per_element([m.sigma / u.sigma for m in mats])
+        self.alpha = per_element([m.alpha for m in mats])
+        # mobility in units of D0 per volt
+        self.mobility = per_element([m.mobility / u.diffusion for m in mats])
+        self.region_indicator = [per_element(np.arange(len(mats)) == k) for k in range(len(mats))]
+
+        self.contact_names = list(problem.contacts)
+        self.contact_dofs = {c: np.unique(self.basis.get_dofs(c).all()) for c in self.contact_names}
+        # indicator functions of the contacts (columns), shape (ndofs, ncontacts)
+        chi = np.zeros((self.ndofs, len(self.contact_names)))
+        for k, c in enumerate(self.contact_names):
+            chi[self.contact_dofs[c], k] = 1.0
+        self.chi = chi
+
+    def _check_elements(self):
+        p, t = self.mesh.p, self.mesh.t
+        a, b, c = p[:, t[0]], p[:, t[1]], p[:, t[2]]
+        area2 = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+        h2 = np.max([np.sum((b - a) ** 2, 0), np.sum((c - b) ** 2, 0), np.sum((a - c) ** 2, 0)], 0)
+        bad = np.abs(area2) <= 1e-12 * h2
+        if np.any(bad):
+            k = int(np.flatnonzero(bad)[0])
+            raise MeshError(f"mesh: {int(bad.sum())} degenerate (zero-area) triangles, e.g. element "
+                            f"{k} with vertices {t[:, k].tolist()}")
+
+    def facet_basis(self, boundary):
+        """FacetBasis on a named boundary of the scaled mesh."""
+        return FacetBasis(self.mesh, self.element, facets=self.mesh.boundaries[boundary])
+
+    def to_si_points(self):
+        """DOF locations in metres, shape (2, ndofs)."""
+        return self.basis.doflocs * self.units.length

@@ -1,0 +1,151 @@
+"""Material parameters (SPEC §1) and the relaxation-precession matrix (SPEC §3).
+
+All quantities are SI. The inverse-mass tensor ``X`` is stored in 1/kg; use
+:func:`Material.from_units` (or ``X_unit="1/m_e"`` in a config file) to give it
+in units of the inverse electron mass.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import OmmError, bad_value
+from .units import E_CHARGE, M_E
+
+X_UNITS = {"1/kg": 1.0, "1/m_e": 1.0 / M_E}
+
+
+def _positive(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise OmmError(bad_value(name, value, "expected a real number"))
+    value = float(value)
+    if not math.isfinite(value) or value <= 0.0:
+        raise OmmError(bad_value(name, value, "must be finite and > 0"))
+    return value
+
+
+def _finite(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise OmmError(bad_value(name, value, "expected a real number"))
+    value = float(value)
+    if not math.isfinite(value):
+        raise OmmError(bad_value(name, value, "must be finite"))
+    return value
+
+
+def cross_matrix(b):
+    """Matrix ``[b]x`` with ``[b]x @ v == cross(b, v)``; shape (3, 3)."""
+    bx, by, bz = b
+    return np.array([[0.0, -bz, by], [bz, 0.0, -bx], [-by, bx, 0.0]])
+
+
+def as_field_vector(B, name="field.B"):
+    """Validate a magnetic field given as a 3-vector in tesla."""
+    try:
+        arr = np.asarray(B, dtype=float)
+    except (TypeError, ValueError):
+        raise OmmError(bad_value(name, B, "expected three numbers [Bx, By, Bz] in tesla")) from None
+    if arr.shape != (3,) or not np.all(np.isfinite(arr)):
+        raise OmmError(bad_value(name, B, "expected three finite numbers [Bx, By, Bz] in tesla"))
+    return arr
+
+
+@dataclass(frozen=True)
+class Material:
+    """Piecewise-constant material of one region.
+
+    Parameters
+    ----------
+    D : float
+        OMM diffusion constant [m^2/s], > 0.
+    tau : float
+        OMM relaxation time [s], > 0.
+    alpha : float
+        Orbital Hall angle (dimensionless), finite (may be 0 or negative).
+    sigma : float
+        Sheet conductance [S], > 0.
+    mobility : float
+        Electron mobility mu_e [m^2/(V s)], >= 0 (enters the drift term only).
+    X : array_like, shape (3, 3)
+        Symmetric inverse-mass tensor [1/kg].
+    """
+
+    D: float
+    tau: float
+    alpha: float
+    sigma: float
+    mobility: float = 0.0
+    X: np.ndarray = field(default_factory=lambda: np.zeros((3, 3)))
+    name: str = "material"
+
+    def __post_init__(self):
+        p = f"material.{self.name}" if self.name != "material" else "material"
+        object.__setattr__(self, "D", _positive(f"{p}.D", self.D))
+        object.__setattr__(self, "tau", _positive(f"{p}.tau", self.tau))
+        object.__setattr__(self, "alpha", _finite(f"{p}.alpha", self.alpha))
+        object.__setattr__(self, "sigma", _positive(f"{p}.sigma", self.sigma))
+        mob = _finite(f"{p}.mobility", self.mobility)
+        if mob < 0:
+            raise OmmError(bad_value(f"{p}.mobility", mob, "must be >= 0 (m^2/(V s))"))
+        object.__setattr__(self, "mobility", mob)
+        try:
+            X = np.array(self.X, dtype=float)
+        except (TypeError, ValueError):
+            raise OmmError(bad_value(f"{p}.X", self.X, "expected a 3x3 array of numbers")) from None
+        if X.shape != (3, 3):
+            raise OmmError(bad_value(f"{p}.X", self.X, "expected a 3x3 array [[..],[..],[..]]"))
+        if not np.all(np.isfinite(X)):
+            raise OmmError(bad_value(f"{p}.X", X.tolist(), "all entries must be finite"))
+        scale = max(np.abs(X).max(), 1e-300)
+        if np.abs(X - X.T).max() > 1e-12 * scale:
+            raise OmmError(bad_value(f"{p}.X", X.tolist(), "must be symmetric (X_ab = X_ba)"))
+        X = 0.5 * (X + X.T)
+        X.setflags(write=False)
+        object.__setattr__(self, "X", X)
+
+    @classmethod
+    def from_units(cls, *, X_unit="1/kg", X, **kwargs):
+        """Build a material with ``X`` given in ``X_unit`` ("1/kg" or "1/m_e")."""
+        if X_unit not in X_UNITS:
+            raise OmmError(bad_value("material.X_unit", X_unit, f"allowed: {sorted(X_UNITS)}"))
+        try:
+            Xs = np.asarray(X, dtype=float) * X_UNITS[X_unit]
+        except (TypeError, ValueError):
+            raise OmmError(bad_value("material.X", X, "expected a 3x3 array of numbers")) from None
+        return cls(X=Xs, **kwargs)
+
+    @property
+    def L_m(self):
+        """OMM diffusion length sqrt(D tau) [m]."""
+        return math.sqrt(self.D * self.tau)
+
+    def precession_matrix(self, B):
+        """Omega_B = (e/2) [B]x X [1/s], shape (3, 3) (SPEC §3, Eq. 1)."""
+        return 0.5 * E_CHARGE * cross_matrix(np.asarray(B, float)) @ self.X
+
+    def relaxation_matrix(self, B):
+        """A = I/tau + Omega_B [1/s], shape (3, 3)."""
+        return np.eye(3) / self.tau + self.precession_matrix(B)
+
+    def check_stable(self, B, where="field.B"):
+        """Raise OmmError unless every eigenvalue of A(B) has a positive real part."""
+        A = self.relaxation_matrix(B)
+        lam = np.linalg.eigvals(A)
+        worst = lam.real.min()
+        if worst <= 1e-9 / self.tau:
+            raise OmmError(
+                f"{where} = {np.asarray(B).tolist()} T with material {self.name!r}: the "
+                f"relaxation-precession matrix A = I/tau + (e/2) B x X has an eigenvalue "
+                f"with real part {worst:.3e} 1/s <= 0, so the OMM dynamics is unstable; "
+                "X must be positive semi-definite along this field (check its sign and units)"
+            )
+
+    def to_dict(self):
+        """JSON-friendly SI echo of the parameters."""
+        return {
+            "D": self.D, "tau": self.tau, "alpha": self.alpha, "sigma": self.sigma,
+            "mobility": self.mobility, "X_per_kg": self.X.tolist(),
+            "X_per_m_e": (self.X * M_E).tolist(), "L_m": self.L_m,
+        }
