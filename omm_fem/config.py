@@ -182,7 +182,19 @@ def default_config():
 
 
 def parse_config(cfg):
-    """Validate a configuration dict and return a :class:`RunSpec` (no meshing yet)."""
+    """Validate a configuration dict and return a :class:`RunSpec` (no meshing yet).
+
+    Every problem is reported as a :class:`ConfigError` naming the key.
+    """
+    try:
+        return _parse(cfg)
+    except ConfigError:
+        raise
+    except OmmError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _parse(cfg):
     if not isinstance(cfg, dict):
         raise ConfigError(f"configuration must be a table, got {type(cfg).__name__}")
     _check_keys("config", cfg, SCHEMA)
@@ -353,7 +365,7 @@ def _estimate_dofs(length, width, size, edge, order, growth=0.15, layer_factor=2
     """
     dmax = min(length, width) / 2
     d = np.concatenate([[0.0], np.geomspace(min(edge, dmax) * 1e-3, dmax, 4000)])
-    h = np.minimum(size, 0.75 * edge + growth * np.maximum(0.0, d - layer_factor * edge))
+    h = np.minimum(size, 0.7 * edge + growth * np.maximum(0.0, d - layer_factor * edge))
     dens = (2 * (length + width) - 8 * d) / (0.866 * h**2)
     nodes = float(np.sum(0.5 * (dens[1:] + dens[:-1]) * np.diff(d)))
     return nodes * (4 if order == 2 else 1)

@@ -24,7 +24,8 @@ def cell_currents(pipeline, sol):
     if disc.problem.drift:
         mu = disc.mobility * u.diffusion  # m^2/(V s)
         E = -gphi
-        dJ = dJ + np.stack([disc.alpha * mu * nz.value * E[1], -disc.alpha * mu * nz.value * E[0]])
+        amn = disc.alpha * mu * np.asarray(nz)
+        dJ = dJ + np.stack([amn * E[1], -amn * E[0]])
     w = basis.dx / basis.dx.sum(axis=1, keepdims=True)  # quadrature weights per element
     return (np.sum(J0 * w, axis=-1).T, np.sum(dJ * w, axis=-1).T)
 

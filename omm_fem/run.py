@@ -169,7 +169,8 @@ def summary(res: RunResult):
         f"current I = {r['current_A']:.6g} A (I0 = {r['current0_A']:.6g} A), "
         f"V = {r['voltage_V']:.6g} V",
         f"R = {r['resistance_ohm']:.8g} Ohm, R0 = {r['resistance0_ohm']:.8g} Ohm",
-        f"rho = (R - R0)/R = {r['rho']:.6e},  Delta I/I0 (fixed V) = {r['delta_I_over_I0']:.6e}",
+        f"rho = (R - R0)/R to O(alpha^2) = {r['rho']:.6e},  Delta I/I0 (fixed V) = "
+        f"{r['delta_I_over_I0']:.6e}",
         f"current balance |sum I| / max|I| = {r['current_balance']:.1e}",
     ]
     if "strip_reference" in r:

@@ -104,20 +104,27 @@ class Pipeline:
         """Two-terminal observables of the primary contact pair.
 
         Returns a dict with ``current_A``, ``current0_A``, ``voltage_V``,
-        ``voltage0_V``, ``resistance_ohm``, ``resistance0_ohm``, ``rho`` =
-        (R - R0)/R (Eq. 22 definition) and ``delta_I_over_I0`` (current change
-        at fixed voltages over I0).
+        ``voltage0_V``, ``resistance_ohm`` = V/I, ``resistance0_ohm``,
+        ``delta_I_over_I0`` (current change at fixed contact voltages over I0)
+        and ``rho``, the relative resistance change to order alpha^2, the order
+        of the theory (SPEC §5):
+
+            rho = dV/V0 - dI/I0
+
+        with dV, dI the O(alpha^2) changes of the pair's voltage and current
+        under the actual drive. It equals (R - R0)/R = -Delta I/I0 of Eq. (22)
+        exactly for a voltage drive, and (R - R0)/R0 = -Delta I/I0 exactly for
+        a current drive; (R - R0)/R differs from it only at O(alpha^4).
         """
         a, b = self.pair
         V0 = self.V0[a] - self.V0[b]
         V = sol.voltages[a] - sol.voltages[b]
         I0 = self.I0[a]
         I = sol.currents[a]
-        R0 = V0 / I0
-        R = V / I
         return {
             "pair": [a, b], "current_A": I, "current0_A": I0, "voltage_V": V, "voltage0_V": V0,
-            "resistance_ohm": R, "resistance0_ohm": R0, "rho": (R - R0) / R,
+            "resistance_ohm": V / I, "resistance0_ohm": V0 / I0,
+            "rho": (V - V0) / V0 - (I - I0) / I0,
             "delta_I_over_I0": sol.delta_I_fixed_voltage[a] / I0,
         }
 

@@ -12,7 +12,7 @@ from skfem import MeshTri
 
 from ..errors import MeshError
 
-EDGE_TARGET = 0.75  # gmsh target / requested maximum edge length in graded bands
+EDGE_TARGET = 0.7  # gmsh target / requested maximum edge length in graded bands
 
 
 @contextlib.contextmanager
@@ -38,7 +38,7 @@ def graded_size_field(gmsh, curves, *, size, edge_size, layer, growth=0.15):
     of ``curves``, growing linearly with distance (ratio ``1 + growth`` per
     element) up to ``size``.
 
-    gmsh treats sizes as targets and produces edges up to ~1.3x longer, so the
+    gmsh treats sizes as targets and produces edges up to ~1.4x longer, so the
     target is ``EDGE_TARGET * edge_size`` to make ``edge_size`` an upper bound
     (checked by the strip-accuracy tests). Without graded curves the mesh is
     uniform with element size ``size``.

@@ -1,0 +1,99 @@
+"""The command line: the built-in example, a configured run, and errors."""
+import json
+import subprocess
+import sys
+
+import meshio
+import numpy as np
+import pytest
+
+from omm_fem.cli import main
+
+REQUIRED = ["current_A", "current0_A", "delta_I_over_I0", "rho", "resistance_ohm",
+            "resistance0_ohm", "mesh", "input"]
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("default")
+    assert main(["run", "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+def test_default_example_writes_the_three_outputs(default_run):
+    res = json.loads((default_run / "results.json").read_text())
+    for key in REQUIRED:
+        assert key in res
+    assert set(res["mesh"]) >= {"nodes", "order"} and res["mesh"]["order"] == 2
+    assert set(res["sweep"]) >= {"B_T", "rho", "rho_star"}
+    # the example is the exact strip limit: the run reports its own error against it
+    s = res["strip_reference"]
+    assert s["exact"] and s["nz_max_error_rel"] < 1e-4 and s["ny_max_error_rel"] < 1e-4
+    assert s["delta_I_over_I0_rel_error"] < 1e-5
+    assert res["current_balance"] < 1e-10
+    for name in ("profiles.png", "hmr.png"):
+        data = (default_run / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+    m = meshio.read(default_run / "fields.vtu")
+    assert m.point_data["n_C_per_m2"].shape == (len(m.points), 3)
+    assert m.cell_data["J0_A_per_m"][0].shape[1] == 3
+    # the VTU holds the same solution: n^z at the vertices is non-trivial and odd in y
+    nz = m.point_data["n_C_per_m2"][:, 2]
+    assert np.abs(nz).max() > 0 and abs(nz.sum()) < 1e-3 * np.abs(nz).sum()
+    assert not list(default_run.glob(".*"))  # no temporary files left behind
+
+
+def test_configured_run(tmp_path):
+    cfg = tmp_path / "case.toml"
+    cfg.write_text("""
+[geometry]
+kind = "rectangle"
+length = 400e-9
+width = 300e-9
+[mesh]
+order = 1
+[material]
+D = 1e-2
+tau = 1e-12
+alpha = 0.1
+sigma = 1e-3
+mobility = 0.5
+X = [[2e31, 0, 0], [0, 2e31, 0], [0, 0, 5e30]]
+[field]
+B = [0.0, 2.0, 0.0]
+[contacts.source]
+voltage = 1e-3
+omm = "sink"
+[contacts.drain]
+voltage = 0.0
+omm = "relaxing"
+s = 1e4
+""")
+    out = tmp_path / "out"
+    assert main(["run", str(cfg), "--out", str(out), "--quiet"]) == 0
+    res = json.loads((out / "results.json").read_text())
+    assert res["input"]["field"]["B"] == [0.0, 2.0, 0.0]
+    assert res["mesh"]["order"] == 1 and "sweep" not in res
+    assert res["voltage_V"] == pytest.approx(1e-3)
+    assert res["rho"] == pytest.approx(-res["delta_I_over_I0"], rel=1e-12)  # voltage drive
+    assert res["rho"] < 0  # the edge accumulation lowers the resistance (paper, Eq. 21)
+
+
+def test_bad_config_exits_with_a_message(tmp_path, capsys):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text('[geometry]\nkind = "rectangle"\nlength = 1e-6\nwidth = 1e-6\nwidht = 2\n')
+    assert main(["run", str(cfg), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "geometry.widht: unknown key" in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+    cfg.write_text("[geometry\n")
+    assert main(["run", str(cfg)]) == 2
+    assert "not valid TOML" in capsys.readouterr().err
+    assert main(["run", str(tmp_path / "missing.toml")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_console_script_is_installed():
+    out = subprocess.run([sys.executable, "-m", "omm_fem.cli", "--version"], capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.startswith("omm-fem ")
