@@ -28,11 +28,29 @@ _SINGULAR = ("the discrete operator is singular; is a region of the mesh disconn
              "from every contact, or is every unknown fixed?")
 
 
+_SYMBOLIC = OrderedDict()  # sparsity pattern -> UMFPACK symbolic analysis (few entries)
+
+
+def _symbolic(A, coo):
+    """Symbolic analysis, shared by matrices with the same pattern and type.
+
+    A field sweep factorises S + s M for many shifts s: the pattern never
+    changes, so the column ordering is computed once (UMFPACK allows reusing a
+    symbolic object for any matrix with the same pattern).
+    """
+    key = (A.typecode, A.size, coo.nnz, hash(coo.row.tobytes()), hash(coo.col.tobytes()))
+    if key not in _SYMBOLIC:
+        _SYMBOLIC[key] = _umfpack.symbolic(A)
+        if len(_SYMBOLIC) > 4:
+            _SYMBOLIC.popitem(last=False)
+    return _SYMBOLIC[key]
+
+
 class _Umfpack:
     """LU factors of a sparse matrix; ``solve`` accepts (n,) or (n, k), real or complex."""
 
     def __init__(self, A):
-        A = A.tocoo()
+        A = A.tocsc().tocoo()  # canonical (column-sorted) order so equal patterns hash equal
         self.complex = np.iscomplexobj(A.data)
         self.shape = A.shape
         V = cvxopt.matrix(A.data.astype(complex if self.complex else float))
@@ -40,7 +58,7 @@ class _Umfpack:
         cols = cvxopt.matrix(A.col.astype(np.int64))
         self._A = cvxopt.spmatrix(V, rows, cols, size=A.shape)
         try:
-            self._F = _umfpack.numeric(self._A, _umfpack.symbolic(self._A))
+            self._F = _umfpack.numeric(self._A, _symbolic(self._A, A))
         except ArithmeticError:
             raise OmmError(_SINGULAR) from None
 

@@ -1,0 +1,276 @@
+"""Time integration of the semi-discrete OMM equation (SPEC §7).
+
+Schemes (``h`` the step, L(t) the operator of system.py, one factorisation per
+distinct matrix, cached):
+
+- ``"be"``: backward Euler, ``(M + h L(t1)) n1 = M n0 + h f(t1)``; order 1.
+- ``"cn"``: Crank-Nicolson in its one-leg (implicit midpoint) form,
+  ``(M + h/2 L(tm)) y = M n0 + h/2 f(tm)``, ``n1 = 2y - n0``; order 2. It
+  equals the trapezoidal form for a constant operator and a source linear in
+  t, and never samples a switch, which the steppers place on step ends.
+- ``"bdf2"``: ``(3/2 M + h L(t1)) n1 = M (2 n0 - n_-1 / 2) + h f(t1)``; order 2,
+  L-stable; started (and restarted after every breakpoint or step change) by
+  one backward Euler step, whose O(h^2) local error keeps the global order.
+- ``"strang"``: Strang splitting ``P(h/2) D(h) P(h/2)``: P the exact node-wise
+  precession exponential in the mean field of the half step (system.precess),
+  D a Crank-Nicolson step of ``M dn/dt + (S + R) n = f e_z`` (diffusion,
+  drift, relaxation, source) with one real factorisation that does not depend
+  on B. Order 2; exact for constant B and no source, because S (x) I3 and
+  M (x) Omega commute for a uniform X.
+
+Damped start (Rannacher): after t = 0 and after every breakpoint, a ``cn`` or
+``strang`` step is replaced by two backward Euler half steps. Their matrix
+``M + h/2 L`` is the Crank-Nicolson one, so damping costs no factorisation;
+it removes the undamped (amplification -> -1) stiff modes that a switch excites.
+
+Time is in seconds here; operators work in scaled time ``t / tau0``.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import OmmError, bad_value
+
+SCHEMES = ("be", "cn", "bdf2", "strang")
+ORDER = {"be": 1, "cn": 2, "bdf2": 2, "strang": 2}
+
+
+@dataclass
+class StepStats:
+    """Counters of one evolution (times in seconds)."""
+
+    steps: int = 0
+    rejected: int = 0
+    restarts: int = 0
+    h_min: float = math.inf
+    h_max: float = 0.0
+    accepted: list = field(default_factory=list)  # adaptive: (t0, t1, err_estimate, scale, damped)
+
+    def record(self, h):
+        self.steps += 1
+        self.h_min = min(self.h_min, h)
+        self.h_max = max(self.h_max, h)
+
+
+class Integrator:
+    """Single steps of each scheme for a :class:`~omm_fem.transient.system.TransientSystem`.
+
+    All methods take the step's ends ``t0, t1`` [s] (``t1`` exactly on a
+    breakpoint when the step ends there) and its length ``h`` [s] (exactly the
+    nominal step for regular steps, so that factorisations are reused).
+    States are scaled arrays of shape (3, nfree).
+    """
+
+    def __init__(self, system):
+        self.sys = system
+        self.tau0 = system.units.time
+
+    def _implicit(self, tt, left, alpha, mass_rhs, n_shape_like=None):
+        s = self.sys
+        d = s.drive(tt, left)
+        B = s.schedule.field(tt, left)
+        s.check_field(B, tt)
+        rhs = mass_rhs
+        rhs[2] += s.source(d)
+        return s.solve_full(alpha, B, d, rhs)
+
+    def be(self, t0, t1, h, n):
+        """Backward Euler; source and operator at t1 (left limit)."""
+        alpha = self.tau0 / h
+        return self._implicit(t1, True, alpha, alpha * self.sys.mass(n))
+
+    def cn(self, t0, t1, h, n):
+        """Crank-Nicolson (one-leg form) with operator and source at the midpoint."""
+        alpha = self.tau0 / (0.5 * h)
+        y = self._implicit(0.5 * (t0 + t1), False, alpha, alpha * self.sys.mass(n))
+        return 2.0 * y - n
+
+    def cn_damped(self, t0, t1, h, n):
+        """Two backward Euler half steps (same matrix as ``cn`` with step h)."""
+        tm = 0.5 * (t0 + t1)
+        return self.be(tm, t1, 0.5 * h, self.be(t0, tm, 0.5 * h, n))
+
+    def bdf2(self, t0, t1, h, n, n_prev):
+        """BDF2 with two equal steps h; operator and source at t1 (left limit)."""
+        alpha = 1.5 * self.tau0 / h
+        hs = h / self.tau0
+        return self._implicit(t1, True, alpha, self.sys.mass(2.0 * n - 0.5 * n_prev) / hs)
+
+    def strang(self, t0, t1, h, n, damped=False):
+        """Strang splitting: half precession, diffusion-relaxation CN step, half precession."""
+        s = self.sys
+        sched = s.schedule
+        tm = 0.5 * (t0 + t1)
+        half = 0.5 * h / self.tau0
+        n = s.precess(n, sched.field_average(t0, tm), half)
+        alpha = self.tau0 / (0.5 * h)
+        if damped:
+            for ta in (tm, t1):
+                d = s.drive(ta, True)
+                rhs = alpha * s.mass(n)
+                rhs[2] += s.source(d)
+                n = s.solve_scalar(alpha, d, rhs)
+        else:
+            d = s.drive(tm)
+            rhs = alpha * s.mass(n)
+            rhs[2] += s.source(d)
+            n = 2.0 * s.solve_scalar(alpha, d, rhs) - n
+        return s.precess(n, sched.field_average(tm, t1), half)
+
+    def one_step(self, scheme, t0, t1, h, n, damped):
+        """One step of a one-step scheme (``damped``: the damped-start variant)."""
+        if scheme == "be":
+            return self.be(t0, t1, h, n)
+        if scheme == "cn":
+            return self.cn_damped(t0, t1, h, n) if damped else self.cn(t0, t1, h, n)
+        if scheme == "strang":
+            return self.strang(t0, t1, h, n, damped)
+        raise OmmError(bad_value("transient.scheme", scheme, "not a one-step scheme"))
+
+    def doubled_step(self, scheme, t0, t1, h, n, damped):
+        """(two half steps, one full step): the pair compared by the adaptive controller."""
+        tm = 0.5 * (t0 + t1)
+        big = self.one_step(scheme, t0, t1, h, n, damped)
+        small = self.one_step(scheme, t0, tm, 0.5 * h, n, damped)
+        small = self.one_step(scheme, tm, t1, 0.5 * h, small, damped)
+        return small, big
+
+
+def _stops(schedule, t_end):
+    return list(schedule.breakpoints(t_end)) + [t_end]
+
+
+def evolve(system, n0, *, t_end, dt, scheme="cn", adaptive=False, tol=1e-4, dt_min=None,
+           dt_max=None, damped_start=True, stats=None):
+    """Integrate from ``n0`` at t = 0 to ``t_end``; yields ``(t, n)`` after every step.
+
+    Parameters
+    ----------
+    system : TransientSystem
+    n0 : ndarray (3, nfree)
+        Initial state (scaled); yielded first, at t = 0.
+    t_end, dt : float
+        End time and (initial) step [s], > 0.
+    scheme : {"be", "cn", "bdf2", "strang"}
+    adaptive : bool
+        Step-doubling control of the local error (one-step schemes only): a
+        step of length h is accepted when ``||n_{h/2,h/2} - n_h||_M / (2^p - 1)
+        <= tol * max ||n||_M`` (the L2 norm over the sample; the maximum over
+        the states accepted so far and the candidate; p the order, 1 for a
+        damped start). The accepted state is the two-half-step one. Steps
+        are ``dt_max / 2^j`` (factorisations reused) except where a step is
+        shortened to land on a breakpoint or t_end.
+    tol : float
+        Local error tolerance per step (relative, dimensionless), > 0.
+    dt_min, dt_max : float, optional
+        Adaptive step bounds [s]; defaults ``dt_max = t_end / 10``,
+        ``dt_min = dt_max * 2**-40``.
+    damped_start : bool
+        Two backward Euler half steps after t = 0 and each breakpoint (cn, strang).
+    stats : StepStats, optional
+        Filled in place.
+
+    Yields
+    ------
+    t : float
+        Time [s].
+    n : ndarray (3, nfree)
+        State (scaled; do not modify).
+    """
+    if scheme not in SCHEMES:
+        raise OmmError(bad_value("transient.scheme", scheme, f"allowed: {list(SCHEMES)}"))
+    for name, val in (("transient.t_end", t_end), ("transient.dt", dt)):
+        if isinstance(val, bool) or not isinstance(val, (int, float)) or not math.isfinite(val) \
+                or val <= 0:
+            raise OmmError(bad_value(name, val, "must be a finite time > 0 in seconds"))
+    stats = StepStats() if stats is None else stats
+    integ = Integrator(system)
+    n = np.array(n0, dtype=float)
+    yield 0.0, n
+    if adaptive:
+        yield from _adaptive(system, integ, n, t_end, dt, scheme, tol, dt_min, dt_max,
+                             damped_start, stats)
+        return
+    stops = _stops(system.schedule, t_end)
+    t, k, on_grid, si = 0.0, 0, True, 0
+    restart, n_prev, h_prev = True, None, None
+    while t < t_end:
+        while stops[si] <= t:
+            si += 1
+        stop = stops[si]
+        tg = (k + 1) * dt
+        if stop < tg - 1e-9 * dt:
+            t1, h, on_next = stop, stop - t, False
+        else:
+            t1 = stop if abs(tg - stop) <= 1e-9 * dt else tg
+            h = dt if on_grid else t1 - t
+            k, on_next = k + 1, True
+        damped = restart and damped_start
+        if scheme == "bdf2":
+            if restart or n_prev is None or h != h_prev:
+                n_new = integ.be(t, t1, h, n)
+            else:
+                n_new = integ.bdf2(t, t1, h, n, n_prev)
+        else:
+            n_new = integ.one_step(scheme, t, t1, h, n, damped and scheme != "be")
+        stats.restarts += int(restart)
+        stats.record(h)
+        n_prev, h_prev, n, t, on_grid = n, h, n_new, t1, on_next
+        restart = t1 == stop and stop < t_end
+        yield t, n
+
+
+def _adaptive(system, integ, n, t_end, dt, scheme, tol, dt_min, dt_max, damped_start, stats):
+    if scheme == "bdf2":
+        raise OmmError(bad_value("transient.adaptive", True, "is available for the one-step "
+                                 "schemes 'be', 'cn' and 'strang', not for 'bdf2'"))
+    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 < tol < 1:
+        raise OmmError(bad_value("transient.tol", tol, "must be a number in (0, 1)"))
+    dt_max = t_end / 10 if dt_max is None else dt_max
+    dt_min = dt_max * 2.0**-40 if dt_min is None else dt_min
+    if not 0 < dt_min <= dt_max:
+        raise OmmError(bad_value("transient.dt_min", dt_min, f"must be in (0, dt_max = {dt_max}]"))
+
+    def ladder(h):  # largest dt_max / 2^j not above h
+        j = max(0, math.ceil(math.log2(dt_max / h) - 1e-12))
+        return dt_max * 2.0**-j
+
+    h_start = ladder(min(dt, dt_max))
+    h = h_start
+    stops = _stops(system.schedule, t_end)
+    t, si, restart = 0.0, 0, True
+    scale = system.norm(n)
+    while t < t_end:
+        while stops[si] <= t:
+            si += 1
+        stop = stops[si]
+        clamped = t + h >= stop * (1 - 1e-12)
+        t1, hh = (stop, stop - t) if clamped else (t + h, h)
+        damped = restart and damped_start and scheme != "be"
+        p = 1 if (damped or scheme == "be") else 2
+        small, big = integ.doubled_step(scheme, t, t1, hh, n, damped)
+        err = system.norm(small - big) / (2**p - 1)
+        sc = max(scale, system.norm(small))
+        ok = err <= tol * sc
+        fac = 2.0 if err == 0 else min(2.0, max(0.1, 0.9 * (tol * sc / err) ** (1.0 / (p + 1))))
+        if ok:
+            stats.record(hh)
+            stats.restarts += int(restart)
+            stats.accepted.append((t, t1, err, sc, damped))
+            n, t, scale = small, t1, sc
+            restart = t1 == stop and stop < t_end
+            if restart:
+                h = min(h, h_start)
+            elif not clamped or fac < 1:
+                h = ladder(min(dt_max, hh * fac))
+            yield t, n
+        else:
+            stats.rejected += 1
+            h = ladder(hh * fac)
+            if h < dt_min:
+                raise OmmError(f"transient.tol = {tol!r}: the adaptive step would fall below "
+                               f"transient.dt_min = {dt_min:.3g} s at t = {t:.6g} s; raise tol "
+                               "or lower dt_min")
