@@ -39,9 +39,12 @@ class OmmOperator:
     disc : Discretization
     phi0 : ndarray (ndofs,)
         Zeroth-order potential [V] (sets J0 and the drift velocity).
+    charge_stiffness : sparse matrix, optional
+        The charge problem's sigma-weighted stiffness; reused instead of a new
+        assembly when D/sigma is the same everywhere.
     """
 
-    def __init__(self, disc, phi0, *, force_coupled=False, cache_size=3):
+    def __init__(self, disc, phi0, *, force_coupled=False, cache_size=3, charge_stiffness=None):
         self.disc = disc
         pb = disc.problem
         basis = disc.basis
@@ -51,7 +54,12 @@ class OmmOperator:
         jy = -disc.sigma * grad_phi[1]
         self.J0 = (jx, jy)
         self.f = forms.orbital_hall_source.assemble(basis, alpha=disc.alpha, jx=jx, jy=jy)
-        S = forms.diffusion.assemble(basis, c=disc.D)
+        ratio = disc.D / disc.sigma
+        if charge_stiffness is not None and np.all(ratio == ratio.flat[0]):
+            # D/sigma uniform: the diffusion matrix is a multiple of the charge stiffness
+            S = ratio.flat[0] * charge_stiffness
+        else:
+            S = forms.diffusion.assemble(basis, c=disc.D)
         if pb.drift:
             vx = disc.mobility * grad_phi[0]
             vy = disc.mobility * grad_phi[1]

@@ -64,7 +64,8 @@ class Pipeline:
         sig = disc.units.sigma
         self.V0 = dict(zip(names, V0))
         self.I0 = dict(zip(names, I0 * sig))
-        self.omm = OmmOperator(disc, self.phi0, force_coupled=force_coupled)
+        self.omm = OmmOperator(disc, self.phi0, force_coupled=force_coupled,
+                               charge_stiffness=self.charge.K)
         gp = self.omm.grad_phi
         amu = disc.alpha * disc.mobility if problem.drift else 0.0 * disc.alpha
         # E = -grad phi0 (V per l0)

@@ -18,10 +18,13 @@ distinct matrix, cached):
   on B. Order 2; exact for constant B and no source, because S (x) I3 and
   M (x) Omega commute for a uniform X.
 
-Damped start (Rannacher): after t = 0 and after every breakpoint, a ``cn`` or
-``strang`` step is replaced by two backward Euler half steps. Their matrix
-``M + h/2 L`` is the Crank-Nicolson one, so damping costs no factorisation;
-it removes the undamped (amplification -> -1) stiff modes that a switch excites.
+Damped start (Rannacher): after t = 0 and after every breakpoint, the first
+``damped_steps`` (default 2) steps of ``cn`` or ``strang`` are each replaced by
+two backward Euler half steps. Their matrix ``M + h/2 L`` is the
+Crank-Nicolson one, so damping costs no factorisation; it damps the stiff
+modes that a switch excites and that Crank-Nicolson alone would carry along
+with amplification factor -> -1 (a sign-alternating ripple). Their O(h^2)
+local error, a fixed number of times, keeps the global order 2.
 
 Time is in seconds here; operators work in scaled time ``t / tau0``.
 """
@@ -68,12 +71,12 @@ class Integrator:
         self.sys = system
         self.tau0 = system.units.time
 
-    def _implicit(self, tt, left, alpha, mass_rhs, n_shape_like=None):
+    def _implicit(self, tt, left, alpha, rhs):
+        """Solve (alpha M + L(tt)) x = rhs + f(tt) e_z; ``rhs`` is modified."""
         s = self.sys
         d = s.drive(tt, left)
         B = s.schedule.field(tt, left)
         s.check_field(B, tt)
-        rhs = mass_rhs
         rhs[2] += s.source(d)
         return s.solve_full(alpha, B, d, rhs)
 
@@ -144,7 +147,7 @@ def _stops(schedule, t_end):
 
 
 def evolve(system, n0, *, t_end, dt, scheme="cn", adaptive=False, tol=1e-4, dt_min=None,
-           dt_max=None, damped_start=True, stats=None):
+           dt_max=None, damped_steps=2, stats=None):
     """Integrate from ``n0`` at t = 0 to ``t_end``; yields ``(t, n)`` after every step.
 
     Parameters
@@ -168,8 +171,9 @@ def evolve(system, n0, *, t_end, dt, scheme="cn", adaptive=False, tol=1e-4, dt_m
     dt_min, dt_max : float, optional
         Adaptive step bounds [s]; defaults ``dt_max = t_end / 10``,
         ``dt_min = dt_max * 2**-40``.
-    damped_start : bool
-        Two backward Euler half steps after t = 0 and each breakpoint (cn, strang).
+    damped_steps : int
+        Steps taken as two backward Euler half steps after t = 0 and after each
+        breakpoint (cn, strang; 0 switches the damped start off), >= 0.
     stats : StepStats, optional
         Filled in place.
 
@@ -186,17 +190,19 @@ def evolve(system, n0, *, t_end, dt, scheme="cn", adaptive=False, tol=1e-4, dt_m
         if isinstance(val, bool) or not isinstance(val, (int, float)) or not math.isfinite(val) \
                 or val <= 0:
             raise OmmError(bad_value(name, val, "must be a finite time > 0 in seconds"))
+    if isinstance(damped_steps, bool) or not isinstance(damped_steps, int) or damped_steps < 0:
+        raise OmmError(bad_value("transient.damped_steps", damped_steps, "must be an integer >= 0"))
     stats = StepStats() if stats is None else stats
     integ = Integrator(system)
     n = np.array(n0, dtype=float)
     yield 0.0, n
     if adaptive:
         yield from _adaptive(system, integ, n, t_end, dt, scheme, tol, dt_min, dt_max,
-                             damped_start, stats)
+                             damped_steps, stats)
         return
     stops = _stops(system.schedule, t_end)
     t, k, on_grid, si = 0.0, 0, True, 0
-    restart, n_prev, h_prev = True, None, None
+    restart, n_prev, h_prev, damp = True, None, None, damped_steps
     while t < t_end:
         while stops[si] <= t:
             si += 1
@@ -208,22 +214,22 @@ def evolve(system, n0, *, t_end, dt, scheme="cn", adaptive=False, tol=1e-4, dt_m
             t1 = stop if abs(tg - stop) <= 1e-9 * dt else tg
             h = dt if on_grid else t1 - t
             k, on_next = k + 1, True
-        damped = restart and damped_start
         if scheme == "bdf2":
             if restart or n_prev is None or h != h_prev:
                 n_new = integ.be(t, t1, h, n)
             else:
                 n_new = integ.bdf2(t, t1, h, n, n_prev)
         else:
-            n_new = integ.one_step(scheme, t, t1, h, n, damped and scheme != "be")
+            n_new = integ.one_step(scheme, t, t1, h, n, damp > 0 and scheme != "be")
         stats.restarts += int(restart)
         stats.record(h)
         n_prev, h_prev, n, t, on_grid = n, h, n_new, t1, on_next
         restart = t1 == stop and stop < t_end
+        damp = damped_steps if restart else max(damp - 1, 0)
         yield t, n
 
 
-def _adaptive(system, integ, n, t_end, dt, scheme, tol, dt_min, dt_max, damped_start, stats):
+def _adaptive(system, integ, n, t_end, dt, scheme, tol, dt_min, dt_max, damped_steps, stats):
     if scheme == "bdf2":
         raise OmmError(bad_value("transient.adaptive", True, "is available for the one-step "
                                  "schemes 'be', 'cn' and 'strang', not for 'bdf2'"))
@@ -241,7 +247,7 @@ def _adaptive(system, integ, n, t_end, dt, scheme, tol, dt_min, dt_max, damped_s
     h_start = ladder(min(dt, dt_max))
     h = h_start
     stops = _stops(system.schedule, t_end)
-    t, si, restart = 0.0, 0, True
+    t, si, restart, damp = 0.0, 0, True, damped_steps
     scale = system.norm(n)
     while t < t_end:
         while stops[si] <= t:
@@ -249,7 +255,7 @@ def _adaptive(system, integ, n, t_end, dt, scheme, tol, dt_min, dt_max, damped_s
         stop = stops[si]
         clamped = t + h >= stop * (1 - 1e-12)
         t1, hh = (stop, stop - t) if clamped else (t + h, h)
-        damped = restart and damped_start and scheme != "be"
+        damped = damp > 0 and scheme != "be"
         p = 1 if (damped or scheme == "be") else 2
         small, big = integ.doubled_step(scheme, t, t1, hh, n, damped)
         err = system.norm(small - big) / (2**p - 1)
@@ -262,6 +268,7 @@ def _adaptive(system, integ, n, t_end, dt, scheme, tol, dt_min, dt_max, damped_s
             stats.accepted.append((t, t1, err, sc, damped))
             n, t, scale = small, t1, sc
             restart = t1 == stop and stop < t_end
+            damp = damped_steps if restart else max(damp - 1, 0)
             if restart:
                 h = min(h, h_start)
             elif not clamped or fac < 1:

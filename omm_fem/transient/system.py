@@ -26,6 +26,7 @@ field snapshots.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 import scipy.linalg as sla
@@ -343,25 +344,22 @@ class TransientSystem:
         return sol, dict(zip(names, d.V)), dict(zip(names, u.sigma * d.I)), phi0
 
 
-def two_terminal(sol, V0, I0, pair):
-    """Two-terminal observables of a contact pair at one time (SI).
+def two_terminal(pipeline, sol, V0, I0):
+    """Two-terminal observables of the pipeline's primary pair at one time (SI).
 
-    Same quantities as :meth:`~omm_fem.steady.Pipeline.two_terminal`, with the
-    alpha^0 reference (V0, I0) of that time; R, rho and Delta I/I0 are NaN
-    while the drive is off (I0 = 0).
+    Delegates to :meth:`~omm_fem.steady.Pipeline.two_terminal` with the alpha^0
+    reference (V0, I0) of that time, so that the definitions (rho to
+    O(alpha^2), Delta I/I0 at fixed voltage) stay those of the steady solver.
+    While the drive is off (I0 = 0) every ratio is NaN.
     """
-    a, b = pair
-    v0 = V0[a] - V0[b]
-    v = sol.voltages[a] - sol.voltages[b]
-    i0 = I0[a]
-    i = sol.currents[a]
-    nan = float("nan")
-    on = i0 != 0.0 and i != 0.0
-    R0 = v0 / i0 if on else nan
-    R = v / i if on else nan
-    return {"current_A": i, "current0_A": i0, "voltage_V": v, "voltage0_V": v0,
-            "resistance_ohm": R, "resistance0_ohm": R0, "rho": (R - R0) / R if on and R else nan,
-            "delta_I_over_I0": sol.delta_I_fixed_voltage[a] / i0 if i0 != 0.0 else nan}
+    a, b = pipeline.pair
+    if I0[a] == 0.0 or V0[a] == V0[b]:
+        nan = float("nan")
+        return {"pair": [a, b], "current_A": sol.currents[a], "current0_A": I0[a],
+                "voltage_V": sol.voltages[a] - sol.voltages[b], "voltage0_V": V0[a] - V0[b],
+                "resistance_ohm": nan, "resistance0_ohm": nan, "rho": nan, "delta_I_over_I0": nan}
+    ref = SimpleNamespace(pair=pipeline.pair, V0=V0, I0=I0)
+    return type(pipeline).two_terminal(ref, sol)
 
 
 def check_state(system, n, where):

@@ -1,0 +1,158 @@
+"""Terminals and measurements (SPEC §5): contact voltages/currents, probe
+potentials, two- and four-terminal resistances and their O(alpha^2) change.
+
+A *contact* is an equipotential metal contact (voltage- or current-driven, a
+floating contact is ``current = 0``); a *probe* is an insulating boundary
+piece (e.g. a Hall-bar arm end) whose potential is the mean of phi over it.
+
+Everything the correction adds is linear in n^z, so this module precomputes
+the first-order response of every terminal to n^z with a few adjoint
+back-substitutions of the charge factorisation. Evaluating the observables of
+a field then costs one small matrix-vector product, which is what makes long
+field sweeps cheap once n^z is known.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from skfem import LinearForm
+
+from .errors import OmmError, bad_value
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """R = (phi(voltage[0]) - phi(voltage[1])) / I(current[0]).
+
+    ``current`` names two contacts (the current enters the sample through the
+    first); ``voltage`` names two terminals (contacts or probes).
+    """
+
+    name: str
+    current: tuple
+    voltage: tuple
+
+    def __post_init__(self):
+        for key in ("current", "voltage"):
+            val = getattr(self, key)
+            if (not isinstance(val, (list, tuple)) or len(val) != 2
+                    or not all(isinstance(v, str) for v in val) or val[0] == val[1]):
+                raise OmmError(bad_value(f"measure.{self.name}.{key}", val,
+                                         "expected two different terminal names"))
+            object.__setattr__(self, key, tuple(val))
+
+
+@LinearForm
+def _unit(v, w):
+    return v
+
+
+class Terminals:
+    """First-order response of contacts and probes to n^z.
+
+    Parameters
+    ----------
+    pipeline : Pipeline
+    probes : sequence of str
+        Boundary tags (not contacts) whose mean potential is reported.
+    """
+
+    def __init__(self, pipeline, probes=()):
+        self.pipe = pipeline
+        disc = pipeline.disc
+        ch = pipeline.charge
+        self.contacts = list(disc.contact_names)
+        self.probes = list(probes)
+        tags = disc.mesh.boundaries or {}
+        wp = np.zeros((disc.ndofs, len(self.probes)))
+        for k, name in enumerate(self.probes):
+            if name in self.contacts:
+                raise OmmError(bad_value("probe", name, "is a contact; use it as a contact"))
+            if name not in tags or len(tags[name]) == 0:
+                raise OmmError(bad_value("probe", name, f"no boundary facets with this tag; the "
+                                         f"mesh has {sorted(tags)}"))
+            w = _unit.assemble(disc.facet_basis(name))
+            wp[:, k] = w / w.sum()  # mean over the edge: wp . phi
+        self.wp = wp
+        fr = ch.free
+        W = pipeline.W
+        # adjoint solves: contacts (K chi restricted to free rows) and probes
+        rhs = np.hstack([(ch.K @ disc.chi)[fr], wp[fr]])
+        adj = ch.lu.solve(rhs) if rhs.shape[1] else np.zeros((fr.size, 0))
+        nc = len(self.contacts)
+        Wf = W[fr]
+        # dI_fixed = (chi^T K)_f K_ff^-1 W_f n - chi^T W n
+        self.A_I = (Wf.T @ adj[:, :nc]).T - (W.T @ disc.chi).T
+        # probe potential of phi1 with all contacts at 0
+        self.A_P = (Wf.T @ adj[:, nc:]).T
+        self.psi_probe = wp.T @ ch.psi  # (nprobes, ncontacts): probe potential per unit contact voltage
+        self.P0 = wp.T @ pipeline.phi0
+        self.imask = np.array([pipeline.problem.contacts[c].current is not None
+                               for c in self.contacts])
+
+    def response(self, nz):
+        """Terminal values for n^z (scaled DOF vectors), one row per field.
+
+        Parameters
+        ----------
+        nz : ndarray, shape (ndofs,) or (nfields, ndofs)
+
+        Returns
+        -------
+        dict of ndarray, each with leading dimension nfields:
+        ``V`` contact voltages [V], ``I`` contact currents [A], ``dI_fixed``
+        current change at fixed contact voltages [A], ``P`` probe potentials [V].
+        """
+        nz = np.atleast_2d(nz)
+        pipe = self.pipe
+        sig = pipe.disc.units.sigma
+        G = pipe.charge.G
+        dI = nz @ self.A_I.T  # (nf, nc) scaled
+        dV = np.zeros_like(dI)
+        if self.imask.any():
+            Gii = G[np.ix_(self.imask, self.imask)]
+            dV[:, self.imask] = np.linalg.solve(Gii, -dI[:, self.imask].T).T
+        V0 = np.array([pipe.V0[c] for c in self.contacts])
+        I0 = np.array([pipe.I0[c] for c in self.contacts])
+        P = self.P0 + nz @ self.A_P.T + dV @ self.psi_probe.T
+        return {"V": V0 + dV, "I": I0 + sig * (dI + dV @ G.T), "dI_fixed": sig * dI, "P": P}
+
+    def zeroth_order(self):
+        """Terminal values of the alpha^0 solution (same keys, one row)."""
+        return self.response(np.zeros(self.pipe.disc.ndofs))
+
+    # ------------------------------------------------------------------
+    def potential(self, values, name):
+        """Potential of a terminal (contact or probe) from a response dict."""
+        if name in self.contacts:
+            return values["V"][:, self.contacts.index(name)]
+        if name in self.probes:
+            return values["P"][:, self.probes.index(name)]
+        raise OmmError(bad_value("terminal", name, f"allowed: {self.contacts + self.probes}"))
+
+    def current(self, values, name):
+        if name not in self.contacts:
+            raise OmmError(bad_value("current terminal", name, f"must be a contact: {self.contacts}"))
+        return values["I"][:, self.contacts.index(name)]
+
+    def resistance(self, values, zeroth, meas):
+        """R, R0 [Ohm] and rho = dV/V0 - dI/I0 (order alpha^2) of a measurement, per field.
+
+        rho is the relative change of R to first order in the correction,
+        which is the order of the theory (see ``Pipeline.two_terminal``).
+        """
+        a = meas.current[0]
+        p, q = meas.voltage
+        V = self.potential(values, p) - self.potential(values, q)
+        V0 = self.potential(zeroth, p) - self.potential(zeroth, q)
+        I = self.current(values, a)
+        I0 = self.current(zeroth, a)
+        if np.any(np.abs(I0) == 0):
+            raise OmmError(f"measure.{meas.name}: no current flows through contact {a!r}")
+        R = V / I
+        R0 = V0 / I0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # rho = dR/R0 to first order; for a transverse (Hall-like) pair with R0 = 0 it is undefined
+            rho = np.where(np.abs(V0) > 0, (V - V0) / np.where(V0 == 0, 1, V0) - (I - I0) / I0, np.nan)
+        return R, R0 * np.ones_like(R), rho

@@ -1,0 +1,250 @@
+"""``[transient]``, ``[transient.output]`` and ``[[waveform]]`` of a TOML config.
+
+    [transient]
+    t_end = 2.0e-11          # s, > 0 (required)
+    dt = 2.5e-13             # s, > 0 (required): the step, or the first step when adaptive
+    scheme = "cn"            # "be" | "cn" | "bdf2" | "strang"
+    adaptive = false         # step-doubling control of the local error (be, cn, strang)
+    tol = 1.0e-4             # local error per step, relative to max ||n||_L2 (adaptive only)
+    dt_min = 1.0e-18         # s (adaptive; default dt_max / 2^40)
+    dt_max = 2.0e-12         # s (adaptive; default t_end / 10)
+    damped_steps = 2         # cn/strang: steps taken as two backward Euler half steps
+                             # after t = 0 and after every switch (0: off)
+    initial = "zero"         # "zero" | "steady" (steady state of the t = 0 drive and field)
+                             # | "file" (the final state of an earlier transient run)
+    initial_file = "out/final_state.npz"   # with initial = "file"
+
+    [transient.output]
+    trace_every = 1          # record the traces every k-th step (the last step always)
+    vtu_times = [1e-12]      # s: VTU snapshots at the first step at or after each time
+    gif_frames = 40          # frames of the n^z animation (0: no GIF)
+    probes = {centre = [5e-7, 0.0], edge = [5e-7, 4.9e-7]}   # m: n at named points
+
+    [[waveform]]             # any number; see omm_fem.transient.waveforms
+    target = "contacts.source"   # or "B.x", "B.y", "B.z"
+    kind = "step"            # "step" | "ramp" | "pulse" | "sine" | "table"
+    amplitude = 1.0e-6       # A here (the contact is current-driven)
+
+Unknown keys, wrong types and out-of-range values raise ConfigError naming
+the key. Files are resolved relative to the working directory.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ConfigError, OmmError
+from ..problem import boundary_layer_length
+from .stepper import SCHEMES
+from .waveforms import FIELD_TARGETS, Schedule, make_waveform
+
+TRANSIENT_KEYS = {"t_end", "dt", "scheme", "adaptive", "tol", "dt_min", "dt_max", "damped_steps",
+                  "initial", "initial_file", "output"}
+OUTPUT_KEYS = {"trace_every", "vtu_times", "gif_frames", "probes"}
+INITIAL = ("zero", "steady", "file")
+SECTIONS = ("transient", "waveform")  # top-level keys this module owns
+
+
+@dataclass
+class TransientSpec:
+    """Validated transient settings (SI seconds; see the module docstring)."""
+
+    t_end: float
+    dt: float
+    scheme: str = "cn"
+    adaptive: bool = False
+    tol: float = 1e-4
+    dt_min: float | None = None
+    dt_max: float | None = None
+    damped_steps: int = 2
+    initial: str = "zero"
+    initial_file: Path | None = None
+    trace_every: int = 1
+    vtu_times: tuple = ()
+    gif_frames: int = 40
+    probes: dict = field(default_factory=dict)
+    waveforms: tuple = ()
+
+    def evolve_kwargs(self):
+        """Keyword arguments of :func:`~omm_fem.transient.stepper.evolve`."""
+        return {"t_end": self.t_end, "dt": self.dt, "scheme": self.scheme,
+                "adaptive": self.adaptive, "tol": self.tol, "dt_min": self.dt_min,
+                "dt_max": self.dt_max, "damped_steps": self.damped_steps}
+
+    def sample_fields(self, B, num=2001):
+        """B(t) [T] at the breakpoints and on a grid of ``num`` times, shape (k, 3)."""
+        sched = Schedule([w for w in self.waveforms if w.target in FIELD_TARGETS], B=B,
+                         contacts={})
+        ts = np.union1d(np.linspace(0.0, self.t_end, num), sched.breakpoints(self.t_end))
+        return np.array([sched.field(t, left) for t in ts for left in (False, True)])
+
+
+def _num(path, value, *, positive=False, required=True, default=None):
+    if value is None:
+        if required:
+            raise ConfigError(f"{path}: missing (required)")
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{path} = {value!r} is invalid: expected a number")
+    v = float(value)
+    if not math.isfinite(v) or (positive and v <= 0):
+        raise ConfigError(f"{path} = {value!r} is invalid: must be finite"
+                          + (" and > 0" if positive else ""))
+    return v
+
+
+def _int(path, value, default, low=0):
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ConfigError(f"{path} = {value!r} is invalid: expected an integer >= {low}")
+    return value
+
+
+def _keys(section, table, allowed):
+    if not isinstance(table, dict):
+        raise ConfigError(f"{section} = {table!r} is invalid: expected a table [{section}]")
+    for k in table:
+        if k not in allowed:
+            raise ConfigError(f"{section}.{k}: unknown key; allowed keys in [{section}]: "
+                              f"{sorted(allowed)}")
+
+
+def parse_transient(cfg, spec):
+    """Validate the transient sections of a parsed TOML dict.
+
+    Parameters
+    ----------
+    cfg : dict
+        The whole configuration; only ``transient`` and ``waveform`` are read.
+    spec : RunSpec
+        The steady specification of the same file (contacts, materials, field).
+
+    Returns
+    -------
+    TransientSpec
+
+    Raises
+    ------
+    ConfigError
+        Naming the key, the value and what is allowed.
+    """
+    try:
+        return _parse(cfg, spec)
+    except ConfigError:
+        raise
+    except OmmError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _parse(cfg, spec):
+    if "transient" not in cfg:
+        raise ConfigError("[transient]: missing section (required for a transient run)")
+    tr = cfg["transient"]
+    _keys("transient", tr, TRANSIENT_KEYS)
+    t_end = _num("transient.t_end", tr.get("t_end"), positive=True)
+    dt = _num("transient.dt", tr.get("dt"), positive=True)
+    scheme = tr.get("scheme", "cn")
+    if scheme not in SCHEMES:
+        raise ConfigError(f"transient.scheme = {scheme!r} is invalid: allowed {list(SCHEMES)}")
+    adaptive = tr.get("adaptive", False)
+    if not isinstance(adaptive, bool):
+        raise ConfigError(f"transient.adaptive = {adaptive!r} is invalid: expected true or false")
+    if adaptive and scheme == "bdf2":
+        raise ConfigError("transient.adaptive = true is invalid with scheme = 'bdf2': step "
+                          "control is available for 'be', 'cn' and 'strang'")
+    tol = _num("transient.tol", tr.get("tol"), positive=True, required=False, default=1e-4)
+    if not tol < 1:
+        raise ConfigError(f"transient.tol = {tol!r} is invalid: must be in (0, 1)")
+    dt_max = _num("transient.dt_max", tr.get("dt_max"), positive=True, required=False)
+    dt_min = _num("transient.dt_min", tr.get("dt_min"), positive=True, required=False)
+    if dt_min is not None and dt_min > (dt_max if dt_max is not None else t_end / 10):
+        raise ConfigError(f"transient.dt_min = {dt_min!r} is invalid: must not exceed dt_max")
+    if dt > t_end:
+        raise ConfigError(f"transient.dt = {dt!r} is invalid: must not exceed t_end = {t_end!r}")
+    damped = _int("transient.damped_steps", tr.get("damped_steps"), 2)
+    initial = tr.get("initial", "zero")
+    if initial not in INITIAL:
+        raise ConfigError(f"transient.initial = {initial!r} is invalid: allowed {list(INITIAL)}")
+    ifile = tr.get("initial_file")
+    if (initial == "file") != (ifile is not None):
+        raise ConfigError("transient.initial_file: give it exactly when transient.initial = 'file'"
+                          f" (initial = {initial!r}, initial_file = {ifile!r})")
+    if ifile is not None:
+        if not isinstance(ifile, str) or not Path(ifile).is_file():
+            raise ConfigError(f"transient.initial_file = {ifile!r} is invalid: no such file "
+                              "(a final_state.npz written by an earlier transient run)")
+        ifile = Path(ifile)
+
+    out = tr.get("output", {})
+    _keys("transient.output", out, OUTPUT_KEYS)
+    every = _int("transient.output.trace_every", out.get("trace_every"), 1, low=1)
+    frames = _int("transient.output.gif_frames", out.get("gif_frames"), 40)
+    vt = out.get("vtu_times", [])
+    if not isinstance(vt, list):
+        raise ConfigError(f"transient.output.vtu_times = {vt!r} is invalid: expected a list of "
+                          "times in s")
+    vtu = tuple(sorted(_num(f"transient.output.vtu_times[{k}]", v) for k, v in enumerate(vt)))
+    for v in vtu:
+        if not 0 <= v <= t_end:
+            raise ConfigError(f"transient.output.vtu_times = {vt!r} is invalid: times must lie "
+                              f"in [0, t_end = {t_end!r}]")
+    probes = _probes(out.get("probes", {}), spec)
+
+    wl = cfg.get("waveform", [])
+    if not isinstance(wl, list):
+        raise ConfigError(f"waveform = {wl!r} is invalid: expected [[waveform]] tables")
+    contacts = {c.name: c for c in spec.contacts}
+    waves = []
+    for k, tab in enumerate(wl):
+        w = make_waveform(tab, where=f"waveform[{k}]")
+        if w.target not in FIELD_TARGETS and w.target[len("contacts."):] not in contacts:
+            raise ConfigError(f"waveform[{k}].target = {w.target!r} is invalid: no such contact; "
+                              f"contacts: {sorted(contacts)}")
+        waves.append(w)
+    ts = TransientSpec(t_end=t_end, dt=dt, scheme=scheme, adaptive=adaptive, tol=tol,
+                       dt_min=dt_min, dt_max=dt_max, damped_steps=damped, initial=initial,
+                       initial_file=ifile, trace_every=every, vtu_times=vtu, gif_frames=frames,
+                       probes=probes, waveforms=tuple(waves))
+    _check_fields(ts, spec)
+    return ts
+
+
+def _probes(tab, spec):
+    if not isinstance(tab, dict):
+        raise ConfigError(f"transient.output.probes = {tab!r} is invalid: expected a table "
+                          "name = [x, y] (m)")
+    g = spec.geometry
+    out = {}
+    for name, xy in tab.items():
+        path = f"transient.output.probes.{name}"
+        if not (isinstance(xy, list) and len(xy) == 2 and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in xy)):
+            raise ConfigError(f"{path} = {xy!r} is invalid: expected [x, y] in m")
+        x, y = float(xy[0]), float(xy[1])
+        if g.get("kind") == "rectangle" and not (0 <= x <= g["length"] and abs(y) <= g["width"] / 2):
+            raise ConfigError(f"{path} = {xy!r} is invalid: outside the sample "
+                              f"[0, {g['length']}] x [-{g['width'] / 2}, {g['width'] / 2}] m")
+        out[name] = (x, y)
+    return out
+
+
+def _check_fields(ts, spec):
+    """Every B(t) must be stable; the mesh must resolve the largest one."""
+    if not any(w.target in FIELD_TARGETS for w in ts.waveforms):
+        return
+    fields = ts.sample_fields(spec.B)
+    for mat in spec.materials.values():
+        for B in fields:
+            mat.check_stable(B, where="waveform field B(t)")
+    ell = boundary_layer_length(list(spec.materials.values()), fields)
+    res = spec.resolved
+    res["transient_ell_m"] = ell
+    if spec.mesh_opts.get("edge_size") is None and ell < res.get("ell_m", math.inf):
+        from ..config import EDGE_FRACTION
+
+        res["ell_m"] = ell
+        res["edge_size_m"] = ell / EDGE_FRACTION[spec.mesh_opts["order"]]

@@ -1,0 +1,77 @@
+"""Files of a transient run, each written atomically (temporary name + rename).
+
+- ``traces.csv``: one row per recorded step (columns in SI, see run.Tracer);
+- ``results.json``: settings, counters, final values, the steady reference, traces;
+- ``fields_NNNN.vtu`` + ``fields.pvd``: snapshots at ``vtu_times`` (ParaView time series);
+- ``traces.png``: Delta I/I0 and rho, the drive and field, probes, integrals;
+- ``nz.gif``: animation of n^z on the device;
+- ``final_state.npz``: n at every DOF, to start another run (``initial = "file"``).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from xml.sax.saxutils import quoteattr
+
+import numpy as np
+
+from ..io import atomic_write, ensure_dir, write_csv, write_json, write_vtu
+from ..observables import cell_currents
+
+
+def write_transient_outputs(result, out_dir):
+    """Write every output file of ``result`` into ``out_dir``; returns the paths."""
+    from .plots import plot_nz_gif, plot_traces
+
+    out = ensure_dir(out_dir)
+    written = []
+    tr = result.traces
+    written.append(write_csv(out / "traces.csv", list(tr), list(tr.values())))
+    written.extend(write_snapshots(result, out))
+    written.append(plot_traces(out / "traces.png", tr, title=_title(result)))
+    if len(result.frames) >= 2:
+        written.append(plot_nz_gif(out / "nz.gif", result.system.problem.mesh, result.frames))
+    written.append(write_state(out / "final_state.npz", result))
+    written.append(write_json(out / "results.json", result.results))
+    return written
+
+
+def _title(result):
+    r = result.results
+    t = r["transient"]
+    return (f"{t['scheme']}{' adaptive' if t['adaptive'] else ''}, {t['steps']} steps, "
+            f"{r['mesh']['dofs']} DOFs (P{r['mesh']['order']})")
+
+
+def write_snapshots(result, out):
+    """VTU files of the snapshots and the .pvd collection that orders them in time."""
+    if not result.snapshots:
+        return []
+    pipe = result.system.pipeline
+    paths, entries = [], []
+    for k, (t, sol, phi0) in enumerate(result.snapshots):
+        shim = SimpleNamespace(disc=pipe.disc, phi0=phi0)  # alpha^0 potential of time t
+        J0, dJ = cell_currents(shim, sol)
+        name = f"fields_{k:04d}.vtu"
+        paths.append(write_vtu(out / name, shim, sol, {"J0_A_per_m": J0, "dJ_A_per_m": dJ}))
+        entries.append(f'    <DataSet timestep="{t!r}" group="" part="0" file={quoteattr(name)}/>')
+    text = ('<?xml version="1.0"?>\n<VTKFile type="Collection" version="0.1">\n  <Collection>\n'
+            + "\n".join(entries) + "\n  </Collection>\n</VTKFile>\n")
+
+    def w(tmp):
+        Path(tmp).write_text(text, encoding="utf-8")
+
+    paths.append(atomic_write(out / "fields.pvd", w))
+    return paths
+
+
+def write_state(path, result):
+    """``final_state.npz``: n [C/m^2] (3, ndofs), the mesh vertices [m], order, t_end [s]."""
+    pb = result.system.problem
+
+    def w(tmp):
+        with open(tmp, "wb") as fh:
+            np.savez(fh, n_C_per_m2=result.final_state, points_m=pb.mesh.p, order=pb.order,
+                     t_s=result.results["transient"]["t_end_s"])
+
+    return atomic_write(path, w)
