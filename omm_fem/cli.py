@@ -8,11 +8,14 @@ from .errors import OmmError
 
 
 def _cmd_run(args):
+    from pathlib import Path
+
     from .config import default_config, load_toml, parse_config
-    from .run import run, summary, write_outputs
+    from .report import summary, write_outputs
+    from .run import run
 
     cfg = load_toml(args.config) if args.config else default_config()
-    spec = parse_config(cfg)
+    spec = parse_config(cfg, base_dir=Path(args.config).parent if args.config else None)
     label = args.config or "built-in example (bilayer-graphene-like strip)"
     print(f"omm-fem run: {label}", flush=True)
     res = run(spec, progress=not args.quiet)

@@ -63,26 +63,72 @@ def plot_profiles(path, y, fem, exact=None, *, title="", note=""):
     return _save(fig, path)
 
 
-def plot_hmr(path, B, rho, rho_star=None, strip=None, *, note=""):
-    """rho(B) and rho*(B) with optional strip-formula overlay (dict with 'rho', 'rho_star')."""
+def plot_hmr(path, x, curves, strip=None, *, xlabel="|B| (T)", note=""):
+    """rho and rho* against the sweep parameter, one curve per measurement.
+
+    Parameters
+    ----------
+    curves : dict[str, (rho, rho_star or None)]
+    strip : dict with 'rho' (and 'rho_star'), optional
+        Strip-formula overlay (Eqs. 22, 23).
+    """
     fig = _figure(figsize=(9, 4.2), layout="constrained")
     ax, ax2 = fig.subplots(1, 2)
-    ax.plot(B, rho, "o", ms=4, mfc="none", label="FEM")
+    any_star = False
+    for k, (name, (rho, rs)) in enumerate(curves.items()):
+        ax.plot(x, rho, "o-", ms=3.5, lw=0.8, mfc="none", color=f"C{k}", label=name)
+        if rs is not None:
+            ax2.plot(x, rs, "o-", ms=3.5, lw=0.8, mfc="none", color=f"C{k}", label=name)
+            any_star = True
     if strip is not None:
-        ax.plot(B, strip["rho"], "-", lw=1, label="strip formula (Eq. 22)")
-    ax.set_xlabel("|B| (T)")
-    ax.set_ylabel(r"$\rho = (R - R_0)/R$")
+        ax.plot(x, strip["rho"], "k--", lw=1, label="strip formula (Eq. 22)")
+        if strip.get("rho_star") is not None:
+            ax2.plot(x, strip["rho_star"], "k--", lw=1, label="strip formula (Eq. 23)")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(r"$\rho$ (relative resistance change)")
     ax.legend(fontsize=8)
-    if rho_star is not None:
-        ax2.plot(B, rho_star, "o", ms=4, mfc="none", label="FEM")
-        if strip is not None and strip.get("rho_star") is not None:
-            ax2.plot(B, strip["rho_star"], "-", lw=1, label="strip formula (Eq. 23)")
-        ax2.set_xlabel("|B| (T)")
+    if any_star:
+        ax2.set_xlabel(xlabel)
         ax2.set_ylabel(r"$\rho^*$")
         ax2.legend(fontsize=8)
     else:
-        ax2.text(0.5, 0.5, r"$\rho^*$ undefined for this field direction", ha="center",
+        ax2.text(0.5, 0.5, r"$\rho^*$ undefined for this sweep", ha="center",
                  transform=ax2.transAxes)
         ax2.set_axis_off()
     _footnote(fig, note)
+    return _save(fig, path)
+
+
+def plot_map(path, mesh, nz, contacts, *, title=""):
+    """Colour map of n^z [C/m^2] on the device with its outline and named contacts.
+
+    ``nz`` holds the DOF values; the vertex values (the first ``mesh.p.shape[1]``)
+    are drawn.
+    """
+    from matplotlib.tri import Triangulation
+
+    fig = _figure(figsize=(8, 5), layout="constrained")
+    ax = fig.subplots()
+    p = mesh.p * 1e6
+    nv = p.shape[1]
+    vals = np.asarray(nz)[:nv]
+    lim = np.abs(vals).max() or 1.0
+    tpc = ax.tripcolor(Triangulation(p[0], p[1], mesh.t.T), vals, shading="gouraud",
+                       cmap="RdBu_r", vmin=-lim, vmax=lim)
+    fig.colorbar(tpc, ax=ax, label="$n^z$ (C/m$^2$)")
+    from matplotlib.collections import LineCollection
+
+    for name, facets in (mesh.boundaries or {}).items():
+        seg = p[:, mesh.facets[:, facets]]  # (2, 2, nfacets)
+        is_contact = name in contacts
+        ax.add_collection(LineCollection(seg.transpose(2, 1, 0), colors="k" if is_contact else "0.5",
+                                         linewidths=2.5 if is_contact else 0.6))
+        if is_contact:
+            c = seg.reshape(2, -1).mean(axis=1)
+            ax.annotate(name, c, fontsize=8, ha="center", va="center",
+                        bbox=dict(boxstyle="round,pad=0.2", fc="w", ec="k", lw=0.5))
+    ax.set_aspect("equal")
+    ax.set_xlabel("x (um)")
+    ax.set_ylabel("y (um)")
+    ax.set_title(title, fontsize=9)
     return _save(fig, path)

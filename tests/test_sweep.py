@@ -28,7 +28,7 @@ def strip_config(theta=0.2, B_max=8.0, num=9, order=2, direction=(1.0, 0.0, 0.0)
 
 def test_edge_size_is_chosen_from_the_largest_sweep_field():
     spec = parse_config(strip_config(B_max=20.0))
-    mat = spec.materials["material"]
+    mat = spec.materials["all"]
     ell_all = boundary_layer_length([mat], spec.all_fields())
     ell_B = boundary_layer_length([mat], [spec.B])
     assert ell_all < 0.6 * ell_B  # the sweep reaches much larger fields than field.B
@@ -39,8 +39,8 @@ def test_sweep_matches_the_strip_formula():
     res = run(parse_config(strip_config()), progress=False)
     sw = res.results["sweep"]
     # the mesh resolves the largest field (auto edge_size), so every point meets the strip tolerance
-    np.testing.assert_allclose(sw["rho"], sw["strip_rho"], rtol=2e-5)
-    np.testing.assert_allclose(sw["rho_star"], sw["strip_rho_star"], atol=1e-4)
+    np.testing.assert_allclose(sw["rho"], sw["strip"]["rho"], rtol=2e-5)
+    np.testing.assert_allclose(sw["rho_star"], sw["strip"]["rho_star"], atol=1e-4)
     assert sw["rho_star"][0] == 0.0 and sw["rho_inf"] == 0.0
     assert np.all(np.diff(sw["rho_star"]) > 0)
 
@@ -82,4 +82,4 @@ def test_sweep_along_z_reports_undefined_rho_star():
     sw = res.results["sweep"]
     assert sw["rho_star"] is None and "does not precess" in sw["rho_star_note"]
     np.testing.assert_allclose(sw["rho"], sw["rho0"], rtol=1e-10)
-    assert "strip_rho" not in sw  # the strip formula is for in-plane fields along x only
+    assert "strip" not in sw  # the strip formula is for in-plane fields along x only

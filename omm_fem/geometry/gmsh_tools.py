@@ -8,9 +8,8 @@ from __future__ import annotations
 import contextlib
 
 import numpy as np
-from skfem import MeshTri
-
 from ..errors import MeshError
+from .tagged import tagged_mesh
 
 EDGE_TARGET = 0.7  # gmsh target / requested maximum edge length in graded bands
 
@@ -71,66 +70,43 @@ def generate(gmsh, algorithm=6):
     gmsh.model.mesh.generate(2)
 
 
-def to_skfem(gmsh):
+def to_skfem(gmsh, source="generated mesh"):
     """Convert gmsh's current 2D mesh into a MeshTri with named boundaries and subdomains.
 
-    Only triangles are kept (linear, 3-node). Nodes not used by any triangle
-    are dropped.
+    Only linear 3-node triangles are accepted. Physical curves become named
+    boundaries, physical surfaces named subdomains.
     """
     tags, coords, _ = gmsh.model.mesh.getNodes()
     coords = np.asarray(coords).reshape(-1, 3)[:, :2]
-    index = {int(t): i for i, t in enumerate(tags)}
-    tri_tags_all = []
-    tri_nodes_all = []
+    order = np.argsort(tags)
+    sorted_tags = np.asarray(tags)[order]
+
+    def index(node_tags):
+        return order[np.searchsorted(sorted_tags, np.asarray(node_tags))]
+
+    tri_tags, tri_nodes = [], []
     for dim, ent in gmsh.model.getEntities(2):
         etypes, etags, enodes = gmsh.model.mesh.getElements(dim, ent)
         for et, etg, en in zip(etypes, etags, enodes):
             if et != 2:
-                raise MeshError(f"mesh: element type {et} found; only 3-node triangles are supported")
-            tri_tags_all.append(np.asarray(etg))
-            tri_nodes_all.append(np.asarray(en).reshape(-1, 3))
-    if not tri_nodes_all:
-        raise MeshError("mesh: no triangles were generated")
-    ttags = np.concatenate(tri_tags_all)
-    tnodes = np.vectorize(index.__getitem__)(np.concatenate(tri_nodes_all))
-    used = np.unique(tnodes)
-    remap = -np.ones(len(coords), dtype=np.int64)
-    remap[used] = np.arange(used.size)
-    p = coords[used].T.copy()
-    t = remap[tnodes].T.copy()
-    elem_of_tag = {int(tg): k for k, tg in enumerate(ttags)}
-
-    boundaries = {}
-    subdomains = {}
+                raise MeshError(f"{source}: element type {et} found; only 3-node triangles "
+                                "are supported")
+            tri_tags.append(np.asarray(etg))
+            tri_nodes.append(index(en).reshape(-1, 3))
+    if not tri_nodes:
+        raise MeshError(f"{source}: no triangles")
+    ttags = np.concatenate(tri_tags)
+    elem_sorter = np.argsort(ttags)
+    edges, regions = {}, {}
     for dim, ptag in gmsh.model.getPhysicalGroups():
         name = gmsh.model.getPhysicalName(dim, ptag) or f"{dim}_{ptag}"
-        ents = gmsh.model.getEntitiesForPhysicalGroup(dim, ptag)
-        if dim == 1:
-            pairs = []
-            for ent in ents:
-                _, _, enodes = gmsh.model.mesh.getElements(1, ent)
-                for en in enodes:
-                    pairs.append(np.asarray(en).reshape(-1, 2))
-            pairs = np.concatenate(pairs) if pairs else np.zeros((0, 2), dtype=np.int64)
-            boundaries[name] = pairs
-        elif dim == 2:
-            els = []
-            for ent in ents:
-                _, etags, _ = gmsh.model.mesh.getElements(2, ent)
-                for etg in etags:
-                    els.extend(elem_of_tag[int(x)] for x in etg)
-            subdomains[name] = np.array(sorted(els), dtype=np.int64)
-    mesh = MeshTri(p, t)
-    facet_of = {tuple(f): k for k, f in enumerate(np.sort(mesh.facets.T, axis=1).tolist())}
-    named = {}
-    for name, pairs in boundaries.items():
-        if len(pairs) == 0:
-            named[name] = np.zeros(0, dtype=np.int64)
-            continue
-        local = np.sort(remap[np.vectorize(index.__getitem__)(pairs)], axis=1)
-        named[name] = np.array([facet_of[tuple(pq)] for pq in local.tolist()], dtype=np.int64)
-    if named:
-        mesh = mesh.with_boundaries(named)
-    if subdomains:
-        mesh = mesh.with_subdomains(subdomains)
-    return mesh
+        for ent in gmsh.model.getEntitiesForPhysicalGroup(dim, ptag):
+            _, etags, enodes = gmsh.model.mesh.getElements(dim, ent)
+            if dim == 1:
+                pairs = [index(en).reshape(-1, 2) for en in enodes]
+                edges[name] = np.concatenate([edges.get(name, np.zeros((0, 2), np.int64))] + pairs)
+            elif dim == 2:
+                els = [elem_sorter[np.searchsorted(ttags, np.asarray(etg), sorter=elem_sorter)]
+                       for etg in etags]
+                regions[name] = np.concatenate([regions.get(name, np.zeros(0, np.int64))] + els)
+    return tagged_mesh(coords, np.concatenate(tri_nodes), edges, regions, source=source)

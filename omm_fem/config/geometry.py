@@ -1,0 +1,155 @@
+"""[geometry]: the sample kinds, their tags, cost estimates and mesh building."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ConfigError
+from ..geometry.gmsh_tools import EDGE_TARGET
+from .values import check_keys, number, points, string
+
+KINDS = {
+    "rectangle": {"kind", "length", "width"},
+    "hall_bar": {"kind", "length", "width", "arms", "arm_width", "arm_length"},
+    "polygon": {"kind", "outline", "holes", "tags"},
+    "annulus": {"kind", "inner_radius", "outer_radius"},
+    "mesh": {"kind", "file", "scale"},
+}
+REGION = {"rectangle": "channel", "hall_bar": "channel", "polygon": "sample", "annulus": "sample"}
+GROWTH = 0.15
+LAYER = 24  # constant-size band next to graded edges, in units of edge_size
+
+
+def parse_geometry(tab, base_dir=None):
+    """Validate [geometry] -> normalised dict (lengths in m)."""
+    kind = string("geometry.kind", tab.get("kind"), allowed=list(KINDS), default="rectangle")
+    check_keys("geometry", tab, KINDS[kind])
+    g = {"kind": kind}
+    if kind in ("rectangle", "hall_bar"):
+        g["length"] = number("geometry.length", tab.get("length"), positive=True)
+        g["width"] = number("geometry.width", tab.get("width"), positive=True)
+    if kind == "hall_bar":
+        arms = tab.get("arms")
+        if not isinstance(arms, list) or not arms:
+            raise ConfigError(f"geometry.arms = {arms!r} is invalid: expected a non-empty list of "
+                              "arm positions along x (m)")
+        g["arms"] = [number(f"geometry.arms[{k}]", a) for k, a in enumerate(arms)]
+        g["arm_width"] = number("geometry.arm_width", tab.get("arm_width"), positive=True)
+        g["arm_length"] = number("geometry.arm_length", tab.get("arm_length"), positive=True)
+        from ..geometry import hall_bar_outline
+
+        _, tags = hall_bar_outline(**{k: g[k] for k in ("length", "width", "arms", "arm_width",
+                                                        "arm_length")})
+        g["tags"] = sorted(tags) + ["edge"]
+    elif kind == "rectangle":
+        g["tags"] = ["drain", "edge", "source"]
+    elif kind == "polygon":
+        g["outline"] = points("geometry.outline", tab.get("outline"))
+        holes = tab.get("holes", [])
+        if not isinstance(holes, list):
+            raise ConfigError(f"geometry.holes = {holes!r} is invalid: expected a list of point lists")
+        g["holes"] = [points(f"geometry.holes[{k}]", h) for k, h in enumerate(holes)]
+        tags = tab.get("tags", {})
+        if not isinstance(tags, dict):
+            raise ConfigError(f"geometry.tags = {tags!r} is invalid: expected a table name -> segments")
+        from ..geometry.polygon import _loop, _segment_tags
+
+        loops = [_loop("geometry.outline", g["outline"])]
+        loops += [_loop(f"geometry.holes[{k}]", h) for k, h in enumerate(g["holes"])]
+        _segment_tags(loops, tags)
+        g["polygon_tags"] = tags
+        g["tags"] = sorted(set(tags) | {"edge"})
+    elif kind == "annulus":
+        g["inner_radius"] = number("geometry.inner_radius", tab.get("inner_radius"), positive=True)
+        g["outer_radius"] = number("geometry.outer_radius", tab.get("outer_radius"), positive=True)
+        if not g["inner_radius"] < g["outer_radius"]:
+            raise ConfigError(f"geometry.inner_radius = {g['inner_radius']!r} is invalid: must be "
+                              f"< outer_radius = {g['outer_radius']!r}")
+        g["tags"] = ["inner", "outer"]
+    elif kind == "mesh":
+        f = string("geometry.file", tab.get("file"))
+        path = Path(f)
+        if not path.is_absolute() and base_dir is not None:
+            path = Path(base_dir) / path
+        if not path.is_file():
+            raise ConfigError(f"geometry.file = {f!r} is invalid: no such file ({path})")
+        g["file"] = str(path)
+        g["scale"] = number("geometry.scale", tab.get("scale"), positive=True, required=False,
+                            default=1.0)
+        g["tags"] = None  # known once the file is read
+    return g
+
+
+def default_size(g):
+    """Default bulk element size [m]."""
+    if g["kind"] in ("rectangle", "hall_bar"):
+        return min(g["length"], g["width"]) / 10
+    if g["kind"] == "annulus":
+        return (g["outer_radius"] - g["inner_radius"]) / 10
+    if g["kind"] == "polygon":
+        return min(np.ptp(np.asarray(g["outline"]), axis=0)) / 10
+    return None
+
+
+def perimeter_area(g):
+    """Total boundary length [m] and area [m^2] of a generated geometry."""
+    if g["kind"] == "rectangle":
+        return 2 * (g["length"] + g["width"]), g["length"] * g["width"]
+    if g["kind"] == "annulus":
+        ri, ro = g["inner_radius"], g["outer_radius"]
+        return 2 * math.pi * (ri + ro), math.pi * (ro**2 - ri**2)
+    if g["kind"] == "hall_bar":
+        from ..geometry import hall_bar_outline
+
+        pts, _ = hall_bar_outline(**{k: g[k] for k in ("length", "width", "arms", "arm_width",
+                                                       "arm_length")})
+        loops = [np.asarray(pts)]
+    else:
+        loops = [np.asarray(g["outline"])] + [np.asarray(h) for h in g["holes"]]
+    per, area = 0.0, 0.0
+    for k, P in enumerate(loops):
+        Q = np.roll(P, -1, axis=0)
+        per += float(np.sum(np.hypot(*(Q - P).T)))
+        a = 0.5 * abs(float(np.sum(P[:, 0] * Q[:, 1] - Q[:, 0] * P[:, 1])))
+        area += a if k == 0 else -a
+    return per, area
+
+
+def estimate_dofs(g, size, edge, order):
+    """Rough unknown count of the edge-graded mesh (for the max_dofs guard)."""
+    per, area = perimeter_area(g)
+    h_edge = EDGE_TARGET * edge
+    d_end = LAYER * edge + (size - h_edge) / GROWTH
+    d = np.linspace(0.0, d_end, 2000)
+    h = np.minimum(size, h_edge + GROWTH * np.maximum(0.0, d - LAYER * edge))
+    excess = float(np.trapezoid(1.0 / (0.866 * h**2) - 1.0 / (0.866 * size**2), d))
+    nodes = min(per * excess, area / (0.866 * h_edge**2)) + area / (0.866 * size**2)
+    return nodes * (4 if order == 2 else 1)
+
+
+def build_mesh(g, *, size, edge_size, ungraded):
+    """Generate (or read) the tagged mesh of a parsed geometry."""
+    from .. import geometry as geo
+
+    kw = dict(size=size, edge_size=edge_size, growth=GROWTH)
+    if g["kind"] == "rectangle":
+        return geo.rectangle(length=g["length"], width=g["width"],
+                             grade_contacts=not {"source", "drain"} <= set(ungraded), **kw)
+    if g["kind"] == "hall_bar":
+        return geo.hall_bar(length=g["length"], width=g["width"], arms=g["arms"],
+                            arm_width=g["arm_width"], arm_length=g["arm_length"],
+                            ungraded=ungraded, **kw)
+    if g["kind"] == "polygon":
+        return geo.polygon(outline=g["outline"], holes=g["holes"], tags=g["polygon_tags"],
+                           ungraded=ungraded, **kw)
+    if g["kind"] == "annulus":
+        return geo.annulus(inner_radius=g["inner_radius"], outer_radius=g["outer_radius"],
+                           ungraded=ungraded, **kw)
+    return geo.load_mesh(g["file"], scale=g["scale"])
+
+
+def strip_width(g):
+    """Channel width for the strip-formula overlay, or None."""
+    return g.get("width") if g["kind"] in ("rectangle", "hall_bar") else None

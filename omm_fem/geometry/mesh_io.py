@@ -1,0 +1,66 @@
+"""Meshes from files: gmsh ``.msh`` and other meshio formats with named tags.
+
+Physical curves (line cells with a name) become boundary tags, physical
+surfaces (named triangle sets) become regions. Coordinates are multiplied by
+``scale`` to give metres.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import MeshError
+from .tagged import tagged_mesh
+
+
+def load_mesh(path, *, scale=1.0):
+    """Read a tagged triangle mesh.
+
+    Parameters
+    ----------
+    path : str or Path
+        Mesh file (any format meshio reads; gmsh 2.2/4.x ``.msh`` with
+        physical names is the usual one).
+    scale : float
+        Factor converting file coordinates to metres (e.g. 1e-6 for um).
+    """
+    import meshio
+
+    path = Path(path)
+    if not path.is_file():
+        raise MeshError(f"mesh file {str(path)!r} does not exist")
+    if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
+        raise MeshError(f"geometry.scale = {scale!r} is invalid: must be a finite factor > 0")
+    try:
+        m = meshio.read(path)
+    except Exception as exc:  # meshio raises many types for damaged files
+        raise MeshError(f"mesh file {str(path)!r} cannot be read: {type(exc).__name__}: {exc}") from None
+    tris = [c.data for c in m.cells if c.type == "triangle"]
+    if not tris:
+        kinds = sorted({c.type for c in m.cells})
+        raise MeshError(f"mesh file {str(path)!r}: no 3-node triangles (cell types: {kinds})")
+    offsets, start = {}, 0
+    for k, c in enumerate(m.cells):
+        offsets[k] = start if c.type == "triangle" else None
+        if c.type == "triangle":
+            start += len(c.data)
+    edges, regions = {}, {}
+    for name, blocks in m.cell_sets.items():
+        if name.startswith("gmsh:"):
+            continue
+        for k, idx in enumerate(blocks):
+            if idx is None or len(idx) == 0:
+                continue
+            cell = m.cells[k]
+            if cell.type == "line":
+                edges.setdefault(name, []).append(cell.data[np.asarray(idx)])
+            elif cell.type == "triangle":
+                regions.setdefault(name, []).append(offsets[k] + np.asarray(idx))
+    edges = {n: np.concatenate(v) for n, v in edges.items()}
+    regions = {n: np.concatenate(v) for n, v in regions.items()}
+    pts = np.asarray(m.points, dtype=float)[:, :2] * scale
+    if np.asarray(m.points).shape[1] == 3 and np.ptp(np.asarray(m.points)[:, 2]) > 0:
+        raise MeshError(f"mesh file {str(path)!r}: the mesh is not planar (z varies)")
+    return tagged_mesh(pts, np.concatenate(tris), edges, regions, source=f"mesh file {path.name!r}")

@@ -1,0 +1,88 @@
+"""Files and the printed summary of a run (results.json, VTU, PNG)."""
+from __future__ import annotations
+
+import numpy as np
+
+from .io import ensure_dir, write_json, write_vtu
+from .observables import cell_currents
+from .run import FIELD_SCALE_NOTE, RunResult
+
+
+def write_outputs(res: RunResult, out):
+    """Write results.json, fields.vtu (+ one VTU per requested sweep point),
+    map.png, profiles.png (rectangles) and hmr.png (sweeps) into ``out``."""
+    from .plotting import plot_hmr, plot_map, plot_profiles
+
+    out = ensure_dir(out)
+    written = []
+    pipe, r = res.pipeline, res.results
+    for tag, sol in [("", res.solution)] + [(f"_sweep_{k:04d}", s)
+                                            for k, s in sorted(res.sweep_solutions.items())]:
+        J0, dJ = cell_currents(pipe, sol)
+        written.append(write_vtu(out / f"fields{tag}.vtu", pipe, sol,
+                                 {"J0_A_per_m": J0, "dJ_A_per_m": dJ}))
+    written.append(plot_map(out / "map.png", pipe.problem.mesh, res.solution.n[2],
+                            pipe.disc.contact_names,
+                            title=f"n^z at B = {r['field_T']} T ({r['mesh']['dofs']} unknowns, "
+                                  f"P{r['mesh']['order']})"))
+    if res.profile is not None:
+        p = res.profile
+        note = ""
+        if "strip_reference" in r:
+            s = r["strip_reference"]
+            note = (f"{s['note']}; max error n^z {s['nz_max_error_rel']:.1e}, "
+                    f"n^y {s['ny_max_error_rel']:.1e} (relative to max|n^z|)")
+        title = (f"cross-section x = {p['x_m'] * 1e9:.0f} nm, B = {r['field_T']} T, "
+                 f"{r['mesh']['dofs']} DOFs (P{r['mesh']['order']})")
+        written.append(plot_profiles(out / "profiles.png", p["y_m"], p["n"], p.get("exact"),
+                                     title=title, note=note))
+    if "sweep" in r:
+        sw = r["sweep"]
+        x = sw["B_T"] if sw["kind"] == "magnitude" else sw["angle_deg"]
+        xlabel = "|B| (T)" if sw["kind"] == "magnitude" else "field angle (deg)"
+        curves = {"two-terminal": (sw["rho"], sw.get("rho_star"))}
+        for name, m in sw.get("measurements", {}).items():
+            curves[name] = (m["rho"], m.get("rho_star"))
+        written.append(plot_hmr(out / "hmr.png", x, curves, sw.get("strip"), xlabel=xlabel,
+                                note=FIELD_SCALE_NOTE))
+    written.append(write_json(out / "results.json", r))
+    return written
+
+
+def summary(res: RunResult):
+    """Short human-readable summary of a run."""
+    r = res.results
+    lines = [
+        f"mesh: {r['mesh']['nodes']} nodes, {r['mesh']['elements']} triangles, "
+        f"P{r['mesh']['order']}, {r['mesh']['dofs']} unknowns "
+        f"(edge elements <= {r['resolved']['edge_size_m']:.3g} m, boundary layer "
+        f"ell = {r['resolved']['ell_m']:.3g} m)",
+        f"field B = {r['field_T']} T",
+        f"current I = {r['current_A']:.6g} A (I0 = {r['current0_A']:.6g} A), "
+        f"V = {r['voltage_V']:.6g} V between {r['pair'][0]} and {r['pair'][1]}",
+        f"R = {r['resistance_ohm']:.8g} Ohm, R0 = {r['resistance0_ohm']:.8g} Ohm",
+        f"rho = (R - R0)/R to O(alpha^2) = {r['rho']:.6e},  Delta I/I0 (fixed V) = "
+        f"{r['delta_I_over_I0']:.6e}",
+        f"current balance |sum I| / max|I| = {r['current_balance']:.1e}",
+    ]
+    for name, m in r["measurements"].items():
+        rho = "undefined (R0 = 0)" if not np.isfinite(m["rho"]) else f"{m['rho']:.6e}"
+        lines.append(f"measure {name}: I {m['current'][0]}->{m['current'][1]}, V {m['voltage'][0]}"
+                     f"-{m['voltage'][1]}: R = {m['R_ohm']:.8g} Ohm, R0 = {m['R0_ohm']:.8g} Ohm, "
+                     f"rho = {rho}")
+    if "strip_reference" in r:
+        s = r["strip_reference"]
+        lines.append(f"strip solution ({'exact' if s['exact'] else 'reference'}): Delta I/I0 = "
+                     f"{s['delta_I_over_I0']:.6e}, relative error {s['delta_I_over_I0_rel_error']:.1e}; "
+                     f"max |n - n_exact|/max|n^z|: n^z {s['nz_max_error_rel']:.1e}, "
+                     f"n^y {s['ny_max_error_rel']:.1e}")
+    if "sweep" in r:
+        sw = r["sweep"]
+        if sw["kind"] == "magnitude":
+            lines.append(f"sweep: {len(sw['B_T'])} fields from {min(sw['B_T']):g} to "
+                         f"{max(sw['B_T']):g} T; rho(0) = {sw['rho0']:.4e}"
+                         + ("" if sw["rho_star"] is not None else f"; {sw['rho_star_note']}"))
+        else:
+            lines.append(f"angle sweep: {len(sw['angle_deg'])} angles at |B| = {sw['B_T']:g} T")
+    lines.append(f"time: {r['timing']['total_s']:.1f} s")
+    return "\n".join(lines)
