@@ -94,6 +94,7 @@ class Problem:
         self.drift = bool(drift)
         self.B = as_field_vector(B)
         self.contacts = self._check_contacts(mesh, contacts)
+        self._check_islands(mesh, self.contacts)
         self.materials, self.element_region = self._check_materials(mesh, materials)
         for mat in self.materials.values():
             mat.check_stable(self.B)
@@ -129,6 +130,31 @@ class Problem:
                                     "by insulating edge")
                 seen[v] = c.name
         return {c.name: c for c in contacts}
+
+    @staticmethod
+    def _check_islands(mesh, contacts):
+        """Every connected piece of the sample needs a contact with a fixed voltage."""
+        import scipy.sparse as sp
+        from scipy.sparse.csgraph import connected_components
+
+        t = mesh.t
+        nv = mesh.p.shape[1]
+        rows = np.concatenate([t[0], t[1], t[2]])
+        cols = np.concatenate([t[1], t[2], t[0]])
+        graph = sp.coo_matrix((np.ones(rows.size), (rows, cols)), shape=(nv, nv))
+        ncomp, label = connected_components(graph, directed=False)
+        if ncomp == 1:
+            return
+        comp_of = {name: int(label[mesh.facets[0, mesh.boundaries[name][0]]]) for name in contacts}
+        for k in range(ncomp):
+            here = [n for n, c in comp_of.items() if c == k]
+            ntri = int(np.sum(label[t[0]] == k))
+            if not here:
+                raise MeshError(f"mesh: {ntri} triangles form an island that touches no contact "
+                                "(its potential is undefined); remove it or add a contact")
+            if all(contacts[n].voltage is None for n in here):
+                raise MeshError(f"contacts {here} lie on a disconnected island ({ntri} triangles) "
+                                "without a contact of fixed voltage")
 
     @staticmethod
     def _check_materials(mesh, materials):

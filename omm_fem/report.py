@@ -52,11 +52,14 @@ def write_outputs(res: RunResult, out):
 def summary(res: RunResult):
     """Short human-readable summary of a run."""
     r = res.results
+    if "boundary_edge_max_m" in r["resolved"]:
+        edges = f"boundary elements up to {r['resolved']['boundary_edge_max_m']:.3g} m"
+    else:
+        edges = f"edge elements <= {r['resolved']['edge_size_m']:.3g} m"
     lines = [
         f"mesh: {r['mesh']['nodes']} nodes, {r['mesh']['elements']} triangles, "
         f"P{r['mesh']['order']}, {r['mesh']['dofs']} unknowns "
-        f"(edge elements <= {r['resolved']['edge_size_m']:.3g} m, boundary layer "
-        f"ell = {r['resolved']['ell_m']:.3g} m)",
+        f"({edges}, boundary layer ell = {r['resolved']['ell_m']:.3g} m)",
         f"field B = {r['field_T']} T",
         f"current I = {r['current_A']:.6g} A (I0 = {r['current0_A']:.6g} A), "
         f"V = {r['voltage_V']:.6g} V between {r['pair'][0]} and {r['pair'][1]}",
@@ -84,5 +87,6 @@ def summary(res: RunResult):
                          + ("" if sw["rho_star"] is not None else f"; {sw['rho_star_note']}"))
         else:
             lines.append(f"angle sweep: {len(sw['angle_deg'])} angles at |B| = {sw['B_T']:g} T")
+    lines += [f"WARNING: {w}" for w in r.get("warnings", [])]
     lines.append(f"time: {r['timing']['total_s']:.1f} s")
     return "\n".join(lines)

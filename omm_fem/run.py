@@ -89,7 +89,7 @@ def run(spec: RunSpec, *, progress=True, n_profile=401):
     results = {
         "omm_fem_version": __version__,
         "input": spec.config,
-        "resolved": dict(spec.resolved),
+        "resolved": spec.resolved,
         "mesh": {"nodes": int(problem.mesh.p.shape[1]), "elements": int(problem.mesh.t.shape[1]),
                  "dofs": int(pipe.disc.ndofs), "order": problem.order,
                  "boundaries": sorted(problem.mesh.boundaries or {}),
@@ -113,6 +113,7 @@ def run(spec: RunSpec, *, progress=True, n_profile=401):
         R, R0, rho = terminals.resistance(resp, zeroth, m)
         results["measurements"][m.name] = {"current": list(m.current), "voltage": list(m.voltage),
                                            "R_ohm": R[0], "R0_ohm": R0[0], "rho": rho[0]}
+    results["warnings"] = _resolution_warnings(spec, problem)
     profile = _strip_profile(spec, pipe, sol, obs, results, n_profile)
     kept = {}
     if spec.sweep is not None:
@@ -122,6 +123,27 @@ def run(spec: RunSpec, *, progress=True, n_profile=401):
                          "total_s": t_end - t0, "python": platform.python_version()}
     return RunResult(results=results, spec=spec, pipeline=pipe, solution=sol, profile=profile,
                      sweep_solutions=kept)
+
+
+def _resolution_warnings(spec, problem):
+    """A mesh read from a file is used as it is: say when it is coarser than the
+    boundary layer needs (generated meshes are graded to edge_size by construction)."""
+    if spec.geometry["kind"] != "mesh":
+        return []
+    mesh = problem.mesh
+    skip = {c.name for c in spec.contacts if c.omm == "reflecting"}
+    facets = np.concatenate([f for n, f in mesh.boundaries.items() if n not in skip] or
+                            [mesh.boundary_facets()])
+    seg = mesh.p[:, mesh.facets[:, facets]]
+    longest = float(np.hypot(*(seg[:, 0] - seg[:, 1])).max())
+    need = spec.resolved["edge_size_m"]
+    spec.resolved["boundary_edge_max_m"] = longest
+    if longest <= need * (1 + 1e-9):
+        return []
+    return [f"the mesh file has boundary elements up to {longest:.3g} m, but the boundary layer "
+            f"of this run (ell = {spec.resolved['ell_m']:.3g} m) needs <= {need:.3g} m for "
+            f"P{spec.mesh_opts['order']} at strip-level accuracy; regenerate the mesh with a "
+            "smaller edge size (e.g. meshes/generate.py --edge-size)"]
 
 
 def _strip_profile(spec, pipe, sol, obs, results, n_profile):

@@ -6,6 +6,8 @@ surfaces (named triangle sets) become regions. Coordinates are multiplied by
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import math
 from pathlib import Path
 
@@ -34,8 +36,10 @@ def load_mesh(path, *, scale=1.0):
     if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
         raise MeshError(f"geometry.scale = {scale!r} is invalid: must be a finite factor > 0")
     try:
-        m = meshio.read(path)
-    except Exception as exc:  # meshio raises many types for damaged files
+        # meshio prints to stdout/stderr and calls sys.exit() on unknown formats
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            m = meshio.read(path)
+    except (Exception, SystemExit) as exc:  # many exception types for damaged files
         raise MeshError(f"mesh file {str(path)!r} cannot be read: {type(exc).__name__}: {exc}") from None
     tris = [c.data for c in m.cells if c.type == "triangle"]
     if not tris:
