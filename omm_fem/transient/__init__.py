@@ -19,7 +19,8 @@ Configured runs: :func:`parse_transient`, :func:`run_transient`,
 """
 from .config import TransientSpec, parse_transient
 from .outputs import write_transient_outputs
-from .run import Observation, Tracer, TransientResult, initial_state, run_transient, simulate, summary
+from .run import (Observation, Tracer, TransientResult, initial_state, run_transient, simulate,
+                  summary)
 from .stepper import ORDER, SCHEMES, Integrator, StepStats, evolve
 from .system import TransientSystem, two_terminal
 from .waveforms import Schedule, Waveform, make_waveform

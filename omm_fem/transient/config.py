@@ -225,7 +225,8 @@ def _probes(tab, spec):
                 isinstance(v, (int, float)) and not isinstance(v, bool) for v in xy)):
             raise ConfigError(f"{path} = {xy!r} is invalid: expected [x, y] in m")
         x, y = float(xy[0]), float(xy[1])
-        if g.get("kind") == "rectangle" and not (0 <= x <= g["length"] and abs(y) <= g["width"] / 2):
+        inside = 0 <= x <= g["length"] and abs(y) <= g["width"] / 2
+        if g.get("kind") == "rectangle" and not inside:
             raise ConfigError(f"{path} = {xy!r} is invalid: outside the sample "
                               f"[0, {g['length']}] x [-{g['width'] / 2}, {g['width'] / 2}] m")
         out[name] = (x, y)

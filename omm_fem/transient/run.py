@@ -247,7 +247,8 @@ def summary(result):
     m = r["mesh"]
     lines = [
         f"mesh: {m['nodes']} nodes, {m['elements']} triangles, P{m['order']}, {m['dofs']} DOFs",
-        f"transient: scheme {tr['scheme']}{' (adaptive, tol ' + format(tr['tol'], 'g') + ')' if tr['adaptive'] else ''}, "
+        f"transient: scheme {tr['scheme']}"
+        + (f" (adaptive, tol {tr['tol']:g})" if tr["adaptive"] else "") + ", "
         f"t_end = {tr['t_end_s']:.4g} s ({tr['t_end_s'] / tr['time_unit_tau_s']:.4g} tau), "
         f"{tr['steps']} steps (h {tr['h_min_s']:.3g} .. {tr['h_max_s']:.3g} s"
         + (f", {tr['rejected_steps']} rejected" if tr["adaptive"] else "") + ")",

@@ -48,6 +48,18 @@ def _unit_integral(v, w):
     return v
 
 
+def small_matmul(A, X):
+    """A @ X for a small (k, 3) matrix and a (3, n) array, without BLAS.
+
+    A threaded BLAS call for such a thin product was measured 100x slower
+    than this loop when another process occupies a core (thread spin-waits).
+    """
+    out = A[:, 0, None] * X[0]
+    for j in range(1, A.shape[1]):
+        out = out + A[:, j, None] * X[j]
+    return out
+
+
 @dataclass
 class DriveState:
     """Quasi-static charge state at one time (scaled units, see discretization.py)."""
@@ -108,8 +120,8 @@ class TransientSystem:
             self.F[:, k] = forms.orbital_hall_source.assemble(
                 basis, alpha=disc.alpha, jx=-disc.sigma * g[0], jy=-disc.sigma * g[1])[fr]
             if pb.drift:
-                self.S_drift.append(forms.drift.assemble(
-                    basis, vx=disc.mobility * g[0], vy=disc.mobility * g[1]).tocsr()[fr][:, fr].tocsc())
+                Sd = forms.drift.assemble(basis, vx=disc.mobility * g[0], vy=disc.mobility * g[1])
+                self.S_drift.append(Sd.tocsr()[fr][:, fr].tocsc())
                 self.W_mu.append(forms.curl_current.assemble(
                     basis, aD=zero, amu=disc.alpha * disc.mobility, ex=-g[0], ey=-g[1]).tocsr())
         self.symmetric = is_symmetric(self.S0)
@@ -132,7 +144,11 @@ class TransientSystem:
 
     def source(self, d):
         """f(V) on the free DOFs, shape (nfree,) (feeds n^z only)."""
-        return self.F @ d.V
+        f = np.zeros(self.nfree)
+        for c, v in enumerate(d.V):  # not F @ V: see small_matmul
+            if v != 0.0:
+                f += v * self.F[:, c]
+        return f
 
     def scalar_operator(self, d):
         """S(V) on the free DOFs (diffusion + Robin + drift of this drive)."""
@@ -192,7 +208,7 @@ class TransientSystem:
         self.check_field(B)
         Oms = np.tensordot(self.Om, B, axes=([1], [0]))  # (nregions, 3, 3)
         if len(self.materials) == 1 or np.allclose(Oms, Oms[0], rtol=0, atol=1e-300):
-            return sla.expm(-h * Oms[0]) @ n
+            return small_matmul(sla.expm(-h * Oms[0]), n)
         w = self.node_region_weights
         pats, inv = np.unique(np.round(w.T, 14), axis=0, return_inverse=True)
         E = sla.expm(-h * np.einsum("pr,rab->pab", pats, Oms))
@@ -231,7 +247,7 @@ class TransientSystem:
         T, Z = sla.schur(As[0], output="real")
         scale = np.abs(T).max()
         T = np.where(np.abs(T) <= _ZERO * scale, 0.0, T) + alpha * np.eye(3)
-        g = Z.T @ rhs
+        g = small_matmul(Z.T, rhs)
         blocks, k = [], 0
         while k < 3:
             if k < 2 and T[k + 1, k] != 0.0:
@@ -255,7 +271,7 @@ class TransientSystem:
             else:
                 m[blk] = self._pair(T[np.ix_(blk, blk)], d, r)
             Mm[blk] = self.mass(m[blk])
-        return Z @ m
+        return small_matmul(Z, m)
 
     def _symmetric_at(self, d):
         """S(V) is symmetric: no drift, or no drive at this time."""
@@ -278,14 +294,14 @@ class TransientSystem:
         """(S (x) I2 + M (x) T2) m = rhs for a 2x2 block with complex eigenvalues."""
         w, V = np.linalg.eig(T2)
         if np.linalg.cond(V) < 1e6:
-            c = np.linalg.solve(V, rhs.astype(complex))
+            c = small_matmul(np.linalg.inv(V), rhs.astype(complex))
             u = self._shifted(w[0], d, c[0])
             return 2.0 * np.real(np.outer(V[:, 0], u))
         Tc, Zc = sla.schur(T2.astype(complex), output="complex")
-        g = Zc.conj().T @ rhs
+        g = small_matmul(Zc.conj().T, rhs)
         m1 = self._shifted(Tc[1, 1], d, g[1])
         m0 = self._shifted(Tc[0, 0], d, g[0] - Tc[0, 1] * (self.M @ m1))
-        return np.real(Zc @ np.vstack([m0, m1]))
+        return np.real(small_matmul(Zc, np.vstack([m0, m1])))
 
     def _solve_coupled(self, alpha, B, As, d, rhs):
         key = ("coupled", alpha, tuple(np.asarray(B, float).tolist()), d.key)

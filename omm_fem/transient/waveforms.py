@@ -155,16 +155,13 @@ def make_waveform(tab, where="waveform"):
             raise OmmError(bad_value(f"{where}.shape", shape, f"allowed: {list(PULSE_SHAPES)}"))
         key = f"pulse/{shape}"
     allowed = KEYS[key] | COMMON
+    what = f"kind = {kind!r}" + (f", shape = {key[6:]!r}" if kind == "pulse" else "")
     for k in tab:
         if k not in allowed:
-            raise OmmError(f"{where}.{k}: unknown key for kind = {kind!r}"
-                           + (f" (shape = {tab.get('shape', 'rectangular')!r})" if kind == "pulse" else "")
-                           + f"; allowed keys: {sorted(allowed)}")
+            raise OmmError(f"{where}.{k}: unknown key for {what}; allowed keys: {sorted(allowed)}")
     for k in sorted(REQUIRED[key]):
         if k not in tab:
-            raise OmmError(f"{where}.{k}: missing (required for kind = {kind!r}"
-                           + (f", shape = {tab.get('shape', 'rectangular')!r}" if kind == "pulse" else "")
-                           + ")")
+            raise OmmError(f"{where}.{k}: missing (required for {what})")
     if kind == "table":
         return _table(tab, target, where)
     kw = {}
@@ -181,7 +178,8 @@ def _table(tab, target, where):
     ts, vs = tab["t"], tab["values"]
     for name, arr in (("t", ts), ("values", vs)):
         if not isinstance(arr, (list, tuple)) or len(arr) < 1:
-            raise OmmError(bad_value(f"{where}.{name}", arr, "expected a non-empty list of numbers"))
+            raise OmmError(bad_value(f"{where}.{name}", arr,
+                                     "expected a non-empty list of numbers"))
     ts = [_num(f"{where}.t[{k}]", v) for k, v in enumerate(ts)]
     vs = [_num(f"{where}.values[{k}]", v) for k, v in enumerate(vs)]
     if len(ts) != len(vs):
@@ -261,7 +259,8 @@ class Schedule:
         for name, ws in self._drive.items():
             c = self.contacts[name]
             val = sum(w.value(t, left) for w in ws)
-            out[name] = replace(c, voltage=val) if c.voltage is not None else replace(c, current=val)
+            kind = "voltage" if c.voltage is not None else "current"
+            out[name] = replace(c, **{kind: val})
         return out
 
     def breakpoints(self, t_end):
