@@ -23,10 +23,11 @@ def generate(name, out=None, edge_size=None, size=None):
     try:
         gmsh.option.setNumber("General.Terminal", 0)
         gmsh.option.setNumber("General.NumThreads", 1)
+        # the .geo files read these through DefineConstant, i.e. from ONELAB
         if edge_size is not None:
-            gmsh.parser.setNumber("edge_size", [edge_size])
+            gmsh.onelab.setNumber("edge_size", [edge_size])
         if size is not None:
-            gmsh.parser.setNumber("size", [size])
+            gmsh.onelab.setNumber("size", [size])
         gmsh.open(str(HERE / f"{name}.geo"))
         gmsh.model.mesh.generate(2)
         gmsh.option.setNumber("Mesh.MshFileVersion", 4.1)
