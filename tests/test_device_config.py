@@ -40,7 +40,7 @@ def test_angle_sweep_depends_on_the_in_plane_angle_when_Xxx_differs_from_Xyy():
     # the transverse pair has R0 = 0 by symmetry, up to the asymmetry of the unstructured mesh
     # (measured 6e-6 of R_xx here)
     assert abs(res["measurements"]["Rxy"]["R0_ohm"]) < 1e-4 * res["measurements"]["Rxx"]["R0_ohm"]
-    assert res["measurements"]["Rxy"]["rho"] is None  # undefined, written as null
+    assert np.isnan(res["measurements"]["Rxy"]["rho"])  # undefined (null in results.json)
 
 
 def test_angle_sweep_is_flat_when_Xxx_equals_Xyy():
