@@ -29,7 +29,7 @@ BASE = {
     "solver": {"drift": False},
     "transient": {"t_end": 2e-12, "dt": 0.25e-12, "scheme": "strang",
                   "output": {"vtu_times": [0.5e-12, 1.5e-12], "gif_frames": 4,
-                             "probes": {"centre": [2e-7, 0.0], "edge": [2e-7, 1.45e-7]}}},
+                             "points": {"centre": [2e-7, 0.0], "edge": [2e-7, 1.45e-7]}}},
     "waveform": [
         {"target": "contacts.source", "kind": "step", "amplitude": 1e-6},
         {"target": "B.x", "kind": "sine", "amplitude": 2.0, "frequency": 2e11,
@@ -120,7 +120,7 @@ BAD = [
     (("transient", "initial"), "file", "transient.initial_file"),
     (("transient", "colour"), 1, "transient.colour"),
     (("transient", "output", "fps"), 3, "transient.output.fps"),
-    (("transient", "output", "probes"), {"far": [9e-6, 0.0]}, "transient.output.probes.far"),
+    (("transient", "output", "points"), {"far": [9e-6, 0.0]}, "transient.output.points.far"),
     (("transient", "output", "vtu_times"), [5e-12], "transient.output.vtu_times"),
     (("waveform", 0, "kind"), "square", "waveform[0].kind"),
     (("waveform", 0, "amplitude"), None, "waveform[0].amplitude"),
@@ -268,3 +268,37 @@ def test_steady_initial_state_is_a_fixed_point():
     # the discrete steady state solves L n = f, which every scheme keeps (rounding only)
     assert np.abs(tr / tr[0] - 1).max() <= 1e-10
     assert res.results["steady_at_t_end"]["final_state_rel_diff"] <= 1e-10
+
+
+def test_measurements_are_traced_and_tend_to_the_steady_run():
+    """[[measure]] pairs of a Hall bar: R, R0, rho traced per step; the switched-on
+    run ends at the steady run's values (cn: the discrete steady state is exact)."""
+    from omm_fem.run import run
+
+    steady = {"geometry": {"kind": "hall_bar", "length": 6e-6, "width": 1.5e-6,
+                           "arms": [2e-6, 4e-6], "arm_width": 0.5e-6, "arm_length": 0.6e-6},
+              "mesh": {"order": 1, "edge_size": 0.1e-6},
+              "material": {"D": 0.09, "tau": TAU, "alpha": 0.05, "sigma": 1e-3,
+                           "X": [[30.0, 0, 0], [0, 10.0, 0], [0, 0, 5.0]], "X_unit": "1/m_e"},
+              "field": {"B": [2.0, 0.0, 0.0]},
+              "contacts": {"source": {"current": 1e-6}, "drain": {"voltage": 0.0}},
+              "measure": [{"name": "Rxx", "current": ["source", "drain"],
+                           "voltage": ["probe_1_top", "probe_2_top"]}]}
+    ref = run(parse_config(copy.deepcopy(steady)), progress=False).results
+    cfg = {**steady, "transient": {"t_end": 40e-12, "dt": 0.5e-12, "scheme": "cn",
+                                   "output": {"gif_frames": 0}},
+           "waveform": [{"target": "contacts.source", "kind": "step", "amplitude": 1e-6}]}
+    res = run_transient(*specs(cfg), progress=False)
+    tr = res.traces
+    assert tr["Rxx.rho"][0] == 0.0  # t = 0: the current is on, n = 0 yet, so R = R0
+    for key, col in (("R_ohm", "Rxx.R_ohm"), ("R0_ohm", "Rxx.R0_ohm"), ("rho", "Rxx.rho")):
+        assert tr[col][-1] == pytest.approx(ref["measurements"]["Rxx"][key], rel=1e-6)
+    assert tr["probe.probe_1_top.potential_V"][-1] == pytest.approx(
+        ref["probes"]["probe_1_top"]["potential_V"], rel=1e-6)
+
+
+def test_sweep_and_transient_do_not_combine():
+    cfg = with_(("sweep",), {"B_T": [0.0, 1.0]})
+    steady = {k: v for k, v in cfg.items() if k not in SECTIONS}
+    with pytest.raises(ConfigError, match=r"\[sweep\] and \[transient\]"):
+        parse_transient(cfg, parse_config(steady))

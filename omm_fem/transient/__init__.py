@@ -19,15 +19,16 @@ Configured runs: :func:`parse_transient`, :func:`run_transient`,
 """
 from .config import TransientSpec, parse_transient
 from .outputs import write_transient_outputs
-from .run import (Observation, Tracer, TransientResult, initial_state, run_transient, simulate,
-                  summary)
+from .observe import Observation, Tracer, observe, two_terminal
+from .run import TransientResult, initial_state, run_transient, simulate, summary
 from .stepper import ORDER, SCHEMES, Integrator, StepStats, evolve
-from .system import TransientSystem, two_terminal
+from .system import TransientSystem
 from .waveforms import Schedule, Waveform, make_waveform
 
 __all__ = [
     "TransientSpec", "parse_transient", "run_transient", "simulate", "summary",
-    "write_transient_outputs", "TransientResult", "Observation", "Tracer", "initial_state",
+    "write_transient_outputs", "TransientResult", "Observation", "Tracer", "observe",
+    "initial_state",
     "evolve", "Integrator", "StepStats", "SCHEMES", "ORDER",
     "TransientSystem", "two_terminal", "Schedule", "Waveform", "make_waveform",
 ]

@@ -18,7 +18,7 @@
     trace_every = 1          # record the traces every k-th step (the last step always)
     vtu_times = [1e-12]      # s: VTU snapshots at the first step at or after each time
     gif_frames = 40          # frames of the n^z animation (0: no GIF)
-    probes = {centre = [5e-7, 0.0], edge = [5e-7, 4.9e-7]}   # m: n at named points
+    points = {centre = [5e-7, 0.0], edge = [5e-7, 4.9e-7]}   # m: n at named points
 
     [[waveform]]             # any number; see omm_fem.transient.waveforms
     target = "contacts.source"   # or "B.x", "B.y", "B.z"
@@ -26,7 +26,9 @@
     amplitude = 1.0e-6       # A here (the contact is current-driven)
 
 Unknown keys, wrong types and out-of-range values raise ConfigError naming
-the key. Files are resolved relative to the working directory.
+the key. A relative ``initial_file`` is resolved against ``base_dir`` (the
+config file's folder) when given, else the working directory. ``[sweep]`` is
+refused next to ``[transient]``.
 """
 from __future__ import annotations
 
@@ -43,7 +45,7 @@ from .waveforms import FIELD_TARGETS, Schedule, make_waveform
 
 TRANSIENT_KEYS = {"t_end", "dt", "scheme", "adaptive", "tol", "dt_min", "dt_max", "damped_steps",
                   "initial", "initial_file", "output"}
-OUTPUT_KEYS = {"trace_every", "vtu_times", "gif_frames", "probes"}
+OUTPUT_KEYS = {"trace_every", "vtu_times", "gif_frames", "points"}
 INITIAL = ("zero", "steady", "file")
 SECTIONS = ("transient", "waveform")  # top-level keys this module owns
 
@@ -65,7 +67,7 @@ class TransientSpec:
     trace_every: int = 1
     vtu_times: tuple = ()
     gif_frames: int = 40
-    probes: dict = field(default_factory=dict)
+    points: dict = field(default_factory=dict)
     waveforms: tuple = ()
 
     def evolve_kwargs(self):
@@ -113,7 +115,7 @@ def _keys(section, table, allowed):
                               f"{sorted(allowed)}")
 
 
-def parse_transient(cfg, spec):
+def parse_transient(cfg, spec, *, base_dir=None):
     """Validate the transient sections of a parsed TOML dict.
 
     Parameters
@@ -122,6 +124,9 @@ def parse_transient(cfg, spec):
         The whole configuration; only ``transient`` and ``waveform`` are read.
     spec : RunSpec
         The steady specification of the same file (contacts, materials, field).
+    base_dir : path, optional
+        Folder that a relative ``initial_file`` is resolved against (the config
+        file's folder); default the working directory.
 
     Returns
     -------
@@ -133,16 +138,19 @@ def parse_transient(cfg, spec):
         Naming the key, the value and what is allowed.
     """
     try:
-        return _parse(cfg, spec)
+        return _parse(cfg, spec, base_dir)
     except ConfigError:
         raise
     except OmmError as exc:
         raise ConfigError(str(exc)) from None
 
 
-def _parse(cfg, spec):
+def _parse(cfg, spec, base_dir):
     if "transient" not in cfg:
         raise ConfigError("[transient]: missing section (required for a transient run)")
+    if "sweep" in cfg:
+        raise ConfigError("[sweep] and [transient] cannot be combined: a transient run follows "
+                          "one time history (drive the field with [[waveform]] instead)")
     tr = cfg["transient"]
     _keys("transient", tr, TRANSIENT_KEYS)
     t_end = _num("transient.t_end", tr.get("t_end"), positive=True)
@@ -174,10 +182,13 @@ def _parse(cfg, spec):
         raise ConfigError("transient.initial_file: give it exactly when transient.initial = 'file'"
                           f" (initial = {initial!r}, initial_file = {ifile!r})")
     if ifile is not None:
-        if not isinstance(ifile, str) or not Path(ifile).is_file():
+        path = Path(ifile) if isinstance(ifile, str) else None
+        if path is not None and not path.is_absolute() and base_dir is not None:
+            path = Path(base_dir) / path
+        if path is None or not path.is_file():
             raise ConfigError(f"transient.initial_file = {ifile!r} is invalid: no such file "
                               "(a final_state.npz written by an earlier transient run)")
-        ifile = Path(ifile)
+        ifile = path
 
     out = tr.get("output", {})
     _keys("transient.output", out, OUTPUT_KEYS)
@@ -192,7 +203,7 @@ def _parse(cfg, spec):
         if not 0 <= v <= t_end:
             raise ConfigError(f"transient.output.vtu_times = {vt!r} is invalid: times must lie "
                               f"in [0, t_end = {t_end!r}]")
-    probes = _probes(out.get("probes", {}), spec)
+    points = _points(out.get("points", {}), spec)
 
     wl = cfg.get("waveform", [])
     if not isinstance(wl, list):
@@ -208,19 +219,19 @@ def _parse(cfg, spec):
     ts = TransientSpec(t_end=t_end, dt=dt, scheme=scheme, adaptive=adaptive, tol=tol,
                        dt_min=dt_min, dt_max=dt_max, damped_steps=damped, initial=initial,
                        initial_file=ifile, trace_every=every, vtu_times=vtu, gif_frames=frames,
-                       probes=probes, waveforms=tuple(waves))
+                       points=points, waveforms=tuple(waves))
     _check_fields(ts, spec)
     return ts
 
 
-def _probes(tab, spec):
+def _points(tab, spec):
     if not isinstance(tab, dict):
-        raise ConfigError(f"transient.output.probes = {tab!r} is invalid: expected a table "
+        raise ConfigError(f"transient.output.points = {tab!r} is invalid: expected a table "
                           "name = [x, y] (m)")
     g = spec.geometry
     out = {}
     for name, xy in tab.items():
-        path = f"transient.output.probes.{name}"
+        path = f"transient.output.points.{name}"
         if not (isinstance(xy, list) and len(xy) == 2 and all(
                 isinstance(v, (int, float)) and not isinstance(v, bool) for v in xy)):
             raise ConfigError(f"{path} = {xy!r} is invalid: expected [x, y] in m")

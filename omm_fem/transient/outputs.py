@@ -3,7 +3,7 @@
 - ``traces.csv``: one row per recorded step (columns in SI, see run.Tracer);
 - ``results.json``: settings, counters, final values, the steady reference, traces;
 - ``fields_NNNN.vtu`` + ``fields.pvd``: snapshots at ``vtu_times`` (ParaView time series);
-- ``traces.png``: Delta I/I0 and rho, the drive and field, probes, integrals;
+- ``traces.png``: Delta I/I0 and rho, the drive and field, n at points, integrals;
 - ``nz.gif``: animation of n^z on the device;
 - ``final_state.npz``: n at every DOF, to start another run (``initial = "file"``).
 """

@@ -21,7 +21,7 @@ def _save(fig, path):
 
 
 def plot_traces(path, tr, *, title=""):
-    """Four panels against t [ps]: Delta I/I0 and rho; field and drive; probes; integrals.
+    """Four panels against t [ps]: Delta I/I0 and rho; field and drive; points; integrals.
 
     Parameters
     ----------
@@ -33,6 +33,9 @@ def plot_traces(path, tr, *, title=""):
     t = tr["t_s"] * 1e12
     a1.plot(t, tr["delta_I_over_I0"], "-", label=r"$\Delta I/I_0$ (fixed V)")
     a1.plot(t, tr["rho"], "--", label=r"$\rho$")
+    for col in tr:
+        if col.endswith(".rho") and not col.startswith("probe."):
+            a1.plot(t, tr[col], ":", label=rf"$\rho$ {col[:-4]}")
     a1.set_ylabel("relative change")
     a1.legend(fontsize=8)
     for k, a in enumerate("xyz"):
@@ -43,15 +46,15 @@ def plot_traces(path, tr, *, title=""):
     ax2.set_ylabel(r"drive current $I_0$ ($\mu$A)")
     a2.legend(fontsize=8, loc="upper left")
     ax2.legend(fontsize=8, loc="upper right")
-    probes = [k for k in tr if k.startswith("n_z_")]
-    for k in probes:
+    points = [k for k in tr if k.startswith("n_z_")]
+    for k in points:
         name = k[len("n_z_"):-len("_C_per_m2")]
         a3.plot(t, tr[k], label=f"$n^z$ {name}")
         a3.plot(t, tr[f"n_y_{name}_C_per_m2"], "--", label=f"$n^y$ {name}")
-    if probes:
+    if points:
         a3.legend(fontsize=8)
     else:
-        a3.text(0.5, 0.5, "no probes configured", ha="center", transform=a3.transAxes)
+        a3.text(0.5, 0.5, "no points configured", ha="center", transform=a3.transAxes)
     a3.set_ylabel(r"OMM density (C/m$^2$)")
     for a in "xyz":
         a4.plot(t, tr[f"int_n_{a}_C"], label=rf"$\int n^{a}$")

@@ -1,11 +1,4 @@
-"""A configured transient run: build once, step, record traces and snapshots.
-
-Traces are recorded by *observers*: callables ``observer(obs) -> dict`` of
-column name -> float, called at every recorded step with an
-:class:`Observation`. The two-terminal observables, probe values and sample
-integrals are observers; a per-measurement observer (four-terminal pairs)
-is added with :meth:`Tracer.add` without touching the stepping code.
-"""
+"""A configured transient run: build once, step, record traces and snapshots."""
 from __future__ import annotations
 
 import platform
@@ -17,82 +10,11 @@ from tqdm.auto import tqdm
 
 from .. import __version__
 from ..errors import ConfigError
-from ..observables import line_probe
 from ..steady import Pipeline
+from .observe import Observation, Tracer, two_terminal
 from .stepper import StepStats, evolve
-from .system import TransientSystem, two_terminal
+from .system import TransientSystem
 from .waveforms import Schedule
-
-TWO_TERMINAL_KEYS = ("current_A", "current0_A", "voltage_V", "voltage0_V", "resistance_ohm",
-                     "resistance0_ohm", "rho", "delta_I_over_I0")
-
-
-@dataclass
-class Observation:
-    """Everything a trace may need at one recorded time (SI unless noted)."""
-
-    t: float
-    n_scaled: np.ndarray  # (3, nfree)
-    sol: object  # FieldSolution (phi is phi0 only unless a snapshot)
-    V0: dict
-    I0: dict
-    phi0: np.ndarray
-
-
-class Tracer:
-    """Collects columns from observers at each recorded time."""
-
-    def __init__(self, system, probes=None):
-        self.system = system
-        self.observers = []
-        self.columns = {"t_s": []}
-        self.add(self._field)
-        self.add(self._two_terminal)
-        if probes:
-            pts = np.array(list(probes.values()), float).T
-            P = line_probe(system.pipeline, pts)
-            self._P, self._probe_names = P[:, system.free], list(probes)
-            self.add(self._probes)
-        self.add(self._integrals)
-
-    def add(self, observer):
-        """Register ``observer(obs: Observation) -> dict[str, float]``."""
-        self.observers.append(observer)
-
-    def record(self, obs):
-        """Evaluate every observer at ``obs`` and append one row."""
-        row = {"t_s": obs.t}
-        for ob in self.observers:
-            row.update(ob(obs))
-        count = len(self.columns["t_s"])
-        for k in list(self.columns) + [k for k in row if k not in self.columns]:
-            self.columns.setdefault(k, [np.nan] * count).append(float(row.get(k, np.nan)))
-        return row
-
-    def arrays(self):
-        return {k: np.asarray(v, float) for k, v in self.columns.items()}
-
-    # ---- built-in observers
-    def _field(self, obs):
-        return {f"B_{a}_T": obs.sol.B[k] for k, a in enumerate("xyz")}
-
-    def _two_terminal(self, obs):
-        tt = two_terminal(self.system.pipeline, obs.sol, obs.V0, obs.I0)
-        return {k: tt[k] for k in TWO_TERMINAL_KEYS}
-
-    def _probes(self, obs):
-        vals = self._P @ obs.n_scaled.T * self.system.units.density  # (nprobes, 3)
-        return {f"n_{a}_{name}_C_per_m2": vals[i, k] for i, name in enumerate(self._probe_names)
-                for k, a in enumerate("xyz")}
-
-    def _integrals(self, obs):
-        s = self.system
-        u = s.units
-        ints = obs.n_scaled @ s.integral * u.density * u.length**2
-        out = {f"int_n_{a}_C": ints[k] for k, a in enumerate("xyz")}
-        out["norm_n_C_per_m"] = s.norm(obs.n_scaled) * u.density * u.length
-        return out
-
 
 @dataclass
 class TransientResult:
@@ -133,16 +55,17 @@ def run_transient(spec, tspec, *, progress=True):
     problem = spec.build_problem()
     pipe = Pipeline(problem, force_coupled=spec.coupled)
     schedule = Schedule(tspec.waveforms, B=problem.B, contacts=problem.contacts)
-    system = TransientSystem(pipe, schedule)
+    system = TransientSystem(pipe, schedule, probes=getattr(spec, "probes", ()))
     setup = time.perf_counter() - t0
-    res = simulate(system, tspec, progress=progress)
+    res = simulate(system, tspec, progress=progress,
+                   measurements=getattr(spec, "measurements", ()))
     res.results["input"] = spec.config
     res.results["resolved"] = dict(spec.resolved)
     res.results["timing"]["setup_s"] = setup
     return res
 
 
-def simulate(system, tspec, *, progress=True, reference=True):
+def simulate(system, tspec, *, progress=True, reference=True, measurements=()):
     """Integrate ``system`` as ``tspec`` says and collect traces, snapshots and frames.
 
     Parameters
@@ -150,9 +73,12 @@ def simulate(system, tspec, *, progress=True, reference=True):
     reference : bool
         Also solve the steady state of the drive and field at t_end (one
         steady solve) and report the end value's distance to it.
+    measurements : sequence of omm_fem.measure.Measurement
+        Traced as ``NAME.R_ohm``, ``NAME.R0_ohm``, ``NAME.rho``,
+        ``NAME.delta_I_over_I0``.
     """
     start = time.perf_counter()
-    tracer = Tracer(system, tspec.probes)
+    tracer = Tracer(system, tspec.points, measurements)
     stats = StepStats()
     n0 = initial_state(system, tspec)
     vtu_left = list(tspec.vtu_times)

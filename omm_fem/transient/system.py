@@ -16,17 +16,11 @@ the operator does not depend on the drive at all; with drift it changes
 whenever the drive does, and a new factorisation is needed for each distinct
 drive value (cached).
 
-Contact currents of the O(alpha^2) correction come from reciprocity,
-``dI_c = -psi_c . (W n^z)`` (the variationally consistent flux of
-:class:`~omm_fem.charge.ChargeSolver`, which it equals because the
-conductance stiffness is symmetric), so a trace point costs two sparse
-products; the corrected potential itself (a back-solve) is only computed for
-field snapshots.
+Observables of a state are computed in observe.py.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import SimpleNamespace
 
 import numpy as np
 import scipy.linalg as sla
@@ -36,7 +30,6 @@ from skfem import LinearForm
 from .. import forms
 from ..errors import OmmError
 from ..material import cross_matrix
-from ..steady import FieldSolution
 from ..units import E_CHARGE
 from .linsolve import FactorStore, is_symmetric
 
@@ -81,11 +74,13 @@ class TransientSystem:
         matrices (reused, never rebuilt).
     schedule : Schedule
         Field B(t) and contact drive.
+    probes : sequence of str
+        Boundary tags (not contacts) whose potential is observed ([[measure]]).
     cache_size : int
         Factorisations kept (LRU).
     """
 
-    def __init__(self, pipeline, schedule, *, cache_size=8):
+    def __init__(self, pipeline, schedule, *, probes=(), cache_size=8):
         self.pipeline = pipeline
         self.disc = disc = pipeline.disc
         self.problem = pb = disc.problem
@@ -131,6 +126,9 @@ class TransientSystem:
         self.node_region_weights = self._node_weights()
         self.integral = _unit_integral.assemble(basis)[fr]  # int phi_i (scaled area)
         self.factors = FactorStore(maxsize=cache_size)
+        from .observe import TerminalMaps
+
+        self.maps = TerminalMaps(self, probes)
         self._ops = {}
         self._stable = set()
 
@@ -329,53 +327,10 @@ class TransientSystem:
         return float(np.sqrt(max(np.sum(n * self.mass(n)), 0.0)))
 
     def observe(self, t, n, *, field=True):
-        """Contact observables at time ``t`` [s] for the scaled state ``n`` (3, nfree).
+        """Observables at time ``t`` [s]: see :func:`omm_fem.transient.observe.observe`."""
+        from .observe import observe
 
-        Returns a :class:`~omm_fem.steady.FieldSolution` (SI; ``phi`` is the
-        corrected potential when ``field`` is true, else only phi0) and the
-        alpha^0 contact voltages and currents (dicts, V and A).
-        """
-        d = self.drive(t)
-        u = self.units
-        ch = self.charge
-        names = self.disc.contact_names
-        nfull = np.zeros((3, self.disc.ndofs))
-        nfull[:, self.free] = n
-        load = self.delta_J_matrix(d) @ nfull[2]
-        phi0 = ch.psi @ d.V
-        imask = np.array([d.contacts[c].current is not None for c in names])
-        if field:
-            phi1, dI, dV = ch.correction(load, d.contacts)
-        else:
-            dI = -(ch.psi.T @ load)
-            dV = np.zeros(len(names))
-            if imask.any():
-                dV[imask] = np.linalg.solve(ch.G[np.ix_(imask, imask)], -dI[imask])
-            phi1 = np.zeros_like(phi0)
-        V = d.V + dV
-        I_total = u.sigma * (d.I + dI + ch.G @ dV)
-        sol = FieldSolution(B=self.schedule.field(t), n=nfull * u.density, phi=phi0 + phi1,
-                            voltages=dict(zip(names, V)), currents=dict(zip(names, I_total)),
-                            delta_I_fixed_voltage=dict(zip(names, u.sigma * dI)))
-        return sol, dict(zip(names, d.V)), dict(zip(names, u.sigma * d.I)), phi0
-
-
-def two_terminal(pipeline, sol, V0, I0):
-    """Two-terminal observables of the pipeline's primary pair at one time (SI).
-
-    Delegates to :meth:`~omm_fem.steady.Pipeline.two_terminal` with the alpha^0
-    reference (V0, I0) of that time, so that the definitions (rho to
-    O(alpha^2), Delta I/I0 at fixed voltage) stay those of the steady solver.
-    While the drive is off (I0 = 0) every ratio is NaN.
-    """
-    a, b = pipeline.pair
-    if I0[a] == 0.0 or V0[a] == V0[b]:
-        nan = float("nan")
-        return {"pair": [a, b], "current_A": sol.currents[a], "current0_A": I0[a],
-                "voltage_V": sol.voltages[a] - sol.voltages[b], "voltage0_V": V0[a] - V0[b],
-                "resistance_ohm": nan, "resistance0_ohm": nan, "rho": nan, "delta_I_over_I0": nan}
-    ref = SimpleNamespace(pair=pipeline.pair, V0=V0, I0=I0)
-    return type(pipeline).two_terminal(ref, sol)
+        return observe(self, t, n, field=field)
 
 
 def check_state(system, n, where):
