@@ -136,6 +136,8 @@ def simulate(system, tspec, *, progress=True, reference=True, measurements=()):
             "drive_varies": system.schedule.drive_varies,
         },
         "final": {k: v[-1] for k, v in traces.items()},
+        "measurements": {m.name: {"current": list(m.current), "voltage": list(m.voltage)}
+                         for m in measurements},
         "traces": traces,
         "timing": {"stepping_s": t_step, "observing_s": t_obs,
                    "python": platform.python_version()},
@@ -182,6 +184,9 @@ def summary(result):
         f"at t_end: Delta I/I0 = {fin['delta_I_over_I0']:.6e}, rho = {fin['rho']:.6e}, "
         f"int n^z = {fin['int_n_z_C']:.4e} C",
     ]
+    for name in r.get("measurements", {}):
+        lines.append(f"  {name}: R = {fin[name + '.R_ohm']:.8g} Ohm, R0 = "
+                     f"{fin[name + '.R0_ohm']:.8g} Ohm, rho = {fin[name + '.rho']:.6e}")
     if "steady_at_t_end" in r:
         s = r["steady_at_t_end"]
         d = s["final_delta_I_over_I0_rel_diff"]
