@@ -32,6 +32,7 @@ from ..errors import OmmError
 from ..material import cross_matrix
 from ..units import E_CHARGE
 from .linsolve import FactorStore, is_symmetric
+from .observe import TerminalMaps, observe
 
 _ZERO = 1e-13  # relative size below which Schur couplings are exact zeros (as omm.py)
 
@@ -123,11 +124,12 @@ class TransientSystem:
         # precession generators: Omega~_r(B) = sum_k B_k * Om[r, k], scaled by tau0
         self.Om = np.array([[t0 * 0.5 * E_CHARGE * cross_matrix(e) @ m.X for e in np.eye(3)]
                             for m in self.materials])
-        self.node_region_weights = self._node_weights()
+        self.node_region_weights = w = self._node_weights()
+        # DOFs sharing a weight pattern share their precession exponential
+        pats, inv = np.unique(np.round(w.T, 14), axis=0, return_inverse=True)
+        self._weight_patterns, self._pattern_of = pats, inv.ravel()
         self.integral = _unit_integral.assemble(basis)[fr]  # int phi_i (scaled area)
         self.factors = FactorStore(maxsize=cache_size)
-        from .observe import TerminalMaps
-
         self.maps = TerminalMaps(self, probes)
         self._ops = {}
         self._stable = set()
@@ -207,10 +209,8 @@ class TransientSystem:
         Oms = np.tensordot(self.Om, B, axes=([1], [0]))  # (nregions, 3, 3)
         if len(self.materials) == 1 or np.allclose(Oms, Oms[0], rtol=0, atol=1e-300):
             return small_matmul(sla.expm(-h * Oms[0]), n)
-        w = self.node_region_weights
-        pats, inv = np.unique(np.round(w.T, 14), axis=0, return_inverse=True)
-        E = sla.expm(-h * np.einsum("pr,rab->pab", pats, Oms))
-        return np.einsum("iab,bi->ai", E[inv.ravel()], n)
+        E = sla.expm(-h * np.einsum("pr,rab->pab", self._weight_patterns, Oms))
+        return np.einsum("iab,bi->ai", E[self._pattern_of], n)
 
     # ------------------------------------------------------------ solves
     def mass(self, n):
@@ -328,8 +328,6 @@ class TransientSystem:
 
     def observe(self, t, n, *, field=True):
         """Observables at time ``t`` [s]: see :func:`omm_fem.transient.observe.observe`."""
-        from .observe import observe
-
         return observe(self, t, n, field=field)
 
 
