@@ -111,7 +111,8 @@ class Material:
         if X_unit not in X_UNITS:
             raise OmmError(bad_value("material.X_unit", X_unit, f"allowed: {sorted(X_UNITS)}"))
         try:
-            Xs = np.asarray(X, dtype=float) * X_UNITS[X_unit]
+            with np.errstate(over="ignore", invalid="ignore"):
+                Xs = np.asarray(X, dtype=float) * X_UNITS[X_unit]
         except (TypeError, ValueError):
             raise OmmError(bad_value("material.X", X, "expected a 3x3 array of numbers")) from None
         return cls(X=Xs, **kwargs)
@@ -131,7 +132,12 @@ class Material:
 
     def check_stable(self, B, where="field.B"):
         """Raise OmmError unless every eigenvalue of A(B) has a positive real part."""
-        A = self.relaxation_matrix(B)
+        with np.errstate(over="ignore", invalid="ignore"):
+            A = self.relaxation_matrix(B)
+        if not np.all(np.isfinite(A)):
+            raise OmmError(f"{where} = {np.asarray(B).tolist()} T with material {self.name!r}: "
+                           "the precession rate (e/2) B X overflows; the field or X is far "
+                           "outside any physical range")
         lam = np.linalg.eigvals(A)
         worst = lam.real.min()
         if worst <= 1e-9 / self.tau:

@@ -1,17 +1,17 @@
 """A configured run: build, solve, sweep, measure, compare with the strip limit."""
 from __future__ import annotations
 
-import platform
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import __version__, analytic
+from . import analytic
 from .config import RunSpec
 from .config.geometry import strip_width
 from .measure import Measurement, Terminals
 from .observables import cross_section
+from .provenance import provenance
 from .steady import Pipeline
 from .sweep import rho_infinity_factor, rho_star
 
@@ -87,7 +87,6 @@ def run(spec: RunSpec, *, progress=True, n_profile=401):
     obs = pipe.two_terminal(sol)
     meas = _measurements(spec, pipe)
     results = {
-        "omm_fem_version": __version__,
         "input": spec.config,
         "resolved": spec.resolved,
         "mesh": {"nodes": int(problem.mesh.p.shape[1]), "elements": int(problem.mesh.t.shape[1]),
@@ -120,7 +119,8 @@ def run(spec: RunSpec, *, progress=True, n_profile=401):
         kept = _sweep(spec, pipe, terminals, zeroth, meas, results, progress)
     t_end = time.perf_counter()
     results["timing"] = {"mesh_s": t_mesh - t0, "solve_s": t_solve - t_mesh,
-                         "total_s": t_end - t0, "python": platform.python_version()}
+                         "total_s": t_end - t0}
+    results["provenance"] = provenance(spec.config)
     return RunResult(results=results, spec=spec, pipeline=pipe, solution=sol, profile=profile,
                      sweep_solutions=kept)
 

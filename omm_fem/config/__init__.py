@@ -208,7 +208,7 @@ def _parse(cfg, base_dir):
                    output=parse_output(table(cfg, "output"), sweep, g))
     for name, mat in materials.items():
         for k, Bk in enumerate(spec.all_fields()):
-            mat.check_stable(Bk, where="field.B" if k == 0 else "sweep")
+            mat.check_stable(Bk, where="field.B" if k == 0 else "sweep.B_T")
     if model_info:
         spec.resolved["X_models"] = model_info
     _resolve_mesh(spec)

@@ -96,10 +96,11 @@ def default_size(g):
 def perimeter_area(g):
     """Total boundary length [m] and area [m^2] of a generated geometry."""
     if g["kind"] == "rectangle":
-        return 2 * (g["length"] + g["width"]), g["length"] * g["width"]
+        L, W = np.float64(g["length"]), np.float64(g["width"])
+        return 2 * (L + W), L * W
     if g["kind"] == "annulus":
-        ri, ro = g["inner_radius"], g["outer_radius"]
-        return 2 * math.pi * (ri + ro), math.pi * (ro**2 - ri**2)
+        ri, ro = np.float64(g["inner_radius"]), np.float64(g["outer_radius"])
+        return 2 * math.pi * (ri + ro), math.pi * (ro * ro - ri * ri)
     if g["kind"] == "hall_bar":
         from ..geometry import hall_bar_outline
 
@@ -119,13 +120,17 @@ def perimeter_area(g):
 
 def estimate_dofs(g, size, edge, order):
     """Rough unknown count of the edge-graded mesh (for the max_dofs guard)."""
-    per, area = perimeter_area(g)
+    with np.errstate(over="ignore", invalid="ignore"):
+        per, area = (np.float64(v) for v in perimeter_area(g))
+    size, edge = np.float64(size), np.float64(edge)  # numpy: overflow gives inf, not an exception
     h_edge = EDGE_TARGET * edge
     d_end = LAYER * edge + (size - h_edge) / GROWTH
-    d = np.linspace(0.0, d_end, 2000)
-    h = np.minimum(size, h_edge + GROWTH * np.maximum(0.0, d - LAYER * edge))
-    excess = float(np.trapezoid(1.0 / (0.866 * h**2) - 1.0 / (0.866 * size**2), d))
-    nodes = min(per * excess, area / (0.866 * h_edge**2)) + area / (0.866 * size**2)
+    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+        d = np.linspace(0.0, d_end, 2000)
+        h = np.minimum(size, h_edge + GROWTH * np.maximum(0.0, d - LAYER * edge))
+        excess = float(np.trapezoid(1.0 / (0.866 * h**2) - 1.0 / (0.866 * size**2), d))
+        nodes = min(per * excess, area / (0.866 * h_edge**2)) + area / (0.866 * size**2)
+    nodes = nodes if np.isfinite(nodes) else np.inf
     return nodes * (4 if order == 2 else 1)
 
 

@@ -8,7 +8,7 @@ from ..material import X_UNITS, Material
 from ..measure import Measurement
 from ..problem import OMM_CONDITIONS, Contact
 from .values import (boolean, check_keys, integer, number, range_or_list, string, table,
-                     vector3)
+                     unit, vector3)
 
 MATERIAL_KEYS = {"D", "tau", "alpha", "sigma", "mobility", "X", "X_unit"}
 CONTACT_KEYS = {"voltage", "current", "omm", "s"}
@@ -113,12 +113,12 @@ def parse_sweep(tab):
     starting from ``direction``)."""
     check_keys("sweep", tab, {"B_T", "direction", "angle_deg", "axis"})
     direction = vector3("sweep.direction", tab.get("direction", [1.0, 0.0, 0.0]), nonzero=True)
-    u = direction / np.linalg.norm(direction)
+    u = unit(direction)
     if "angle_deg" in tab:
         mag = number("sweep.B_T", tab.get("B_T"))
         ang = range_or_list("sweep.angle_deg", tab["angle_deg"])
         axis = vector3("sweep.axis", tab.get("axis", [0.0, 0.0, 1.0]), nonzero=True)
-        a = axis / np.linalg.norm(axis)
+        a = unit(axis)
         th = np.radians(ang)[:, None]
         # Rodrigues rotation of u about a
         rot = (u * np.cos(th) + np.cross(a, u) * np.sin(th)

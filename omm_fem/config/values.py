@@ -75,9 +75,15 @@ def vector3(path, value, *, nonzero=False):
     if not isinstance(value, list) or len(value) != 3:
         raise ConfigError(f"{path} = {value!r} is invalid: expected three numbers [x, y, z]")
     v = np.array([number(f"{path}[{k}]", x) for k, x in enumerate(value)])
-    if nonzero and not np.linalg.norm(v) > 0:
+    if nonzero and not np.abs(v).max() > 0:
         raise ConfigError(f"{path} = {value!r} is invalid: must be a non-zero vector")
     return v
+
+
+def unit(v):
+    """v / |v| without overflow for huge components."""
+    w = v / np.abs(v).max()
+    return w / np.linalg.norm(w)
 
 
 def points(path, value, *, min_points=3):
