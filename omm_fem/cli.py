@@ -17,6 +17,18 @@ def _cmd_run(args):
     cfg = load_toml(args.config) if args.config else default_config()
     spec = parse_config(cfg, base_dir=Path(args.config).parent if args.config else None)
     label = args.config or "built-in example (bilayer-graphene-like strip)"
+    if "transient" in cfg:
+        from .transient import parse_transient, run_transient, write_transient_outputs
+        from .transient import summary as transient_summary
+
+        base = Path(args.config).parent if args.config else None
+        tspec = parse_transient(cfg, spec, base_dir=base)
+        print(f"omm-fem run (transient): {label}", flush=True)
+        res = run_transient(spec, tspec, progress=not args.quiet)
+        files = write_transient_outputs(res, args.out)
+        print(transient_summary(res))
+        print("wrote: " + ", ".join(str(f) for f in files))
+        return 0
     print(f"omm-fem run: {label}", flush=True)
     res = run(spec, progress=not args.quiet)
     files = write_outputs(res, args.out)

@@ -97,3 +97,26 @@ def test_console_script_is_installed():
     out = subprocess.run([sys.executable, "-m", "omm_fem.cli", "--version"], capture_output=True,
                          text=True, check=True)
     assert out.stdout.startswith("omm-fem ")
+
+
+def test_transient_config_runs_through_the_cli(tmp_path):
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[1] / "examples" / "transient_pulse.toml"
+    text = src.read_text().replace("t_end = 8.0e-12", "t_end = 1.0e-12").replace(
+        "vtu_times = [2.0e-12, 4.0e-12]", "vtu_times = [0.5e-12]").replace(
+        "gif_frames = 30", "gif_frames = 3").replace("width = 6.0e-7", "width = 3.0e-7").replace(
+        "2.95e-7", "1.45e-7").replace("inside = [2.0e-7, 2.0e-7]", "inside = [2.0e-7, 1.0e-7]")
+    cfg = tmp_path / "pulse.toml"
+    cfg.write_text(text)
+    out = tmp_path / "out"
+    assert main(["run", str(cfg), "--out", str(out), "--quiet"]) == 0
+    res = json.loads((out / "results.json").read_text())
+    assert res["input"]["transient"]["scheme"] == "strang"
+    for name in ("traces.csv", "traces.png", "nz.gif", "fields.pvd", "final_state.npz"):
+        assert (out / name).exists()
+    # a waveform without [transient] is refused
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.split("[transient]")[0] + '[[waveform]]\ntarget = "B.x"\nkind = "step"\n'
+                   "amplitude = 1.0\n")
+    assert main(["run", str(bad), "--out", str(tmp_path / "o2")]) == 2

@@ -14,6 +14,7 @@ and checked, before any assembly). The schema, SI units throughout:
     [[measure]]  name, current = [a, b], voltage = [p, q]
     [solver]     drift, coupled
     [output]     vtu_sweep_points = [indices], strip_overlay = true|false
+    [transient], [[waveform]]  time-dependent runs (omm_fem.transient.config)
 """
 from __future__ import annotations
 
@@ -77,7 +78,7 @@ drift = false
 """
 
 SECTIONS = {"geometry", "mesh", "material", "field", "sweep", "contacts", "measure", "solver",
-            "output"}
+            "output", "transient", "waveform"}  # transient, waveform: omm_fem.transient.config
 EDGE_FRACTION = {1: 16, 2: 8}  # default edge_size = ell / EDGE_FRACTION[order]
 
 
@@ -178,6 +179,8 @@ def _parse(cfg, base_dir):
     if not isinstance(cfg, dict):
         raise ConfigError(f"configuration must be a table, got {type(cfg).__name__}")
     check_keys("config", cfg, SECTIONS)
+    if "waveform" in cfg and "transient" not in cfg:
+        raise ConfigError("[[waveform]]: needs a [transient] section (waveforms drive a transient run)")
     g = geom.parse_geometry(table(cfg, "geometry", required=True), base_dir)
 
     msh = table(cfg, "mesh")
