@@ -98,16 +98,23 @@ class RunSpec:
     coupled: bool
     output: dict
     resolved: dict = field(default_factory=dict)
+    extra_fields: list = field(default_factory=list)
 
     @property
     def sweep_fields(self):
         return None if self.sweep is None else self.sweep["fields"]
 
     def all_fields(self):
-        fields = [self.B, np.zeros(3)]
+        fields = [self.B, np.zeros(3)] + list(self.extra_fields)
         if self.sweep is not None:
             fields.extend(self.sweep["fields"])
         return fields
+
+    def add_fields(self, fields):
+        """Include more fields [T] (e.g. of a transient B(t)) in the mesh resolution
+        and the max_dofs guard."""
+        self.extra_fields = list(self.extra_fields) + [np.asarray(f, float) for f in fields]
+        _resolve_mesh(self)
 
     @property
     def probes(self):

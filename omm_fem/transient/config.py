@@ -236,8 +236,7 @@ def _points(tab, spec):
                 isinstance(v, (int, float)) and not isinstance(v, bool) for v in xy)):
             raise ConfigError(f"{path} = {xy!r} is invalid: expected [x, y] in m")
         x, y = float(xy[0]), float(xy[1])
-        inside = 0 <= x <= g["length"] and abs(y) <= g["width"] / 2
-        if g.get("kind") == "rectangle" and not inside:
+        if g.get("kind") == "rectangle" and not (0 <= x <= g["length"] and abs(y) <= g["width"] / 2):
             raise ConfigError(f"{path} = {xy!r} is invalid: outside the sample "
                               f"[0, {g['length']}] x [-{g['width'] / 2}, {g['width'] / 2}] m")
         out[name] = (x, y)
@@ -252,11 +251,6 @@ def _check_fields(ts, spec):
     for mat in spec.materials.values():
         for B in fields:
             mat.check_stable(B, where="waveform field B(t)")
-    ell = boundary_layer_length(list(spec.materials.values()), fields)
-    res = spec.resolved
-    res["transient_ell_m"] = ell
-    if spec.mesh_opts.get("edge_size") is None and ell < res.get("ell_m", math.inf):
-        from ..config import EDGE_FRACTION
-
-        res["ell_m"] = ell
-        res["edge_size_m"] = ell / EDGE_FRACTION[spec.mesh_opts["order"]]
+    spec.resolved["transient_ell_m"] = boundary_layer_length(list(spec.materials.values()), fields)
+    # the mesh must resolve the strongest B(t): re-resolve edge_size and the max_dofs guard
+    spec.add_fields(fields)
