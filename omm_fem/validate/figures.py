@@ -1,0 +1,216 @@
+"""Figures of the validation report (PNG), drawn on a bare matplotlib Figure.
+
+matplotlib is imported inside the functions (never at import time) and no
+backend is selected. Every figure with a field carries the field-scale note.
+"""
+from __future__ import annotations
+
+import textwrap
+
+import numpy as np
+
+from ..io import atomic_write
+from .common import FIELD_NOTE
+
+DPI = 100
+
+
+def _figure(w=6.4, h=4.4, note=FIELD_NOTE):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(w, h), layout="constrained")
+    if note:
+        lines = textwrap.wrap(note, int(w * 17))
+        fig.get_layout_engine().set(rect=(0, 0.035 * len(lines) * 4.4 / h, 1,
+                                          1 - 0.035 * len(lines) * 4.4 / h))
+        fig.text(0.01, 0.01, "\n".join(lines), fontsize=6.5, color="0.3", va="bottom")
+    return fig
+
+
+def _save(fig, path):
+    return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=DPI, format="png"), suffix=".png")
+
+
+def _box(ax, text, lower=False, right=False):
+    ax.text(0.98 if right else 0.02, 0.03 if lower else 0.97, text, transform=ax.transAxes,
+            va="bottom" if lower else "top", ha="right" if right else "left", fontsize=8,
+            bbox=dict(boxstyle="round,pad=0.3", fc="w", ec="0.6", lw=0.5))
+
+
+def fig3_profiles(d, path, *, key):
+    """Fig. 3(a) (key 'a': n^z(y) per phi) or 3(b) (key 'b': Delta n^z(y) per theta)."""
+    fig = _figure()
+    ax = fig.subplots()
+    y = d["y"]
+    step = max(1, len(y) // 40)
+    labels = ([rf"$\phi$ = {p:g}" for p in d["phis"]] if key == "a"
+              else [rf"$\theta$ = {t:g}" for t in d["thetas"]])
+    for k, lab in enumerate(labels):
+        ax.plot(y, d["exact"][k], "-", color=f"C{k}", lw=1.2, label=f"{lab} (Eq. 19)")
+        ax.plot(y[::step], d["fem"][k][::step], "o", ms=3.5, mfc="none", color=f"C{k}")
+    ax.plot([], [], "ko", mfc="none", ms=3.5, label="FEM (finite rectangle)")
+    ax.set_xlabel("y / L_m")
+    if key == "a":
+        ax.set_ylabel(r"$n^z$ / ($\alpha J L_m / D$)")
+        title = (f"Fig. 3(a): $n^z(y)$, L/L_m = {d['L']:g}, $\\theta$ = {d['theta']:g}")
+        err = "max |FEM - exact| / max|$n^z$|"
+    else:
+        ax.set_ylabel(r"$\Delta n^z = n^z(\theta) - n^z(0)$ / ($\alpha J L_m / D$)")
+        title = f"Fig. 3(b): $\\Delta n^z(y)$ at $\\phi$ = {d['phi']:g}, L/L_m = {d['L']:g}"
+        err = "max |FEM - exact| / max|$n^z(\\theta=0)$|"
+    ax.set_title(title, fontsize=10)
+    # (a) rises to the right, (b) falls: keep legend and note in the empty corners
+    ax.legend(fontsize=7, loc="lower right" if key == "a" else "upper right")
+    _box(ax, f"{err} = {max(d['errors']):.1e}\n(worst curve; Mn: $\\alpha$ = 0.016, "
+             r"$\tau$ = 2 ps, $L_m$ = 2 nm)", lower=key == "b")
+    return _save(fig, path)
+
+
+def fig3_rho_star(d, path, *, key):
+    """Fig. 3(c) (one curve per L/L_m) or 3(d) (one curve per theta): rho* vs phi."""
+    fig = _figure()
+    ax = fig.subplots()
+    for k, c in enumerate(d["curves"]):
+        lab = f"L/L_m = {c['L']:g}" if key == "c" else rf"$\theta$ = {c['theta']:g}"
+        ax.plot(c["phi_dense"], c["exact"], "-", color=f"C{k}", lw=1.2, label=f"{lab} (Eq. 23)")
+        ax.plot(c["phi"], c["fem"], "o", ms=4, mfc="none", color=f"C{k}")
+    ax.plot([], [], "ko", mfc="none", ms=4, label="FEM (finite rectangle)")
+    ax.set_xlabel(r"$\phi$ = paper's $\Omega\tau$")
+    ax.set_ylabel(r"$\rho^* = (\rho(B) - \rho(0)) / (\rho(\infty) - \rho(0))$")
+    fixed = rf"$\theta$ = {d['theta']:g}" if key == "c" else f"L/L_m = {d['L']:g}"
+    ax.set_title(f"Fig. 3({key}): normalised HMR, {fixed}", fontsize=10)
+    ax.legend(fontsize=7, loc="lower right")
+    _box(ax, r"max |$\rho^*_{FEM} - \rho^*_{exact}$| = " + f"{max(c['error'] for c in d['curves']):.1e}")
+    return _save(fig, path)
+
+
+def mn_thickness(d, path):
+    """rho(B) - rho(0) versus Mn film thickness for each computed field."""
+    fig = _figure()
+    ax = fig.subplots()
+    Lm = d["material"]["L_m"] * 1e9
+    for k, (B, c) in enumerate(sorted(d["curves"].items())):
+        ax.loglog(c["t_dense"] * Lm, c["exact"], "-", color=f"C{k}", lw=1.2,
+                  label=f"B = {B:g} T ($\\phi$ = {c['phi']:.3g}), Eq. (22)")
+        ax.loglog(c["t_Lm"] * Lm, c["fem"], "o", ms=4, mfc="none", color=f"C{k}")
+        ax.plot([c["t_max_exact"] * Lm], [c["max_exact"]], "k+", ms=10)
+    ax.plot([], [], "ko", mfc="none", ms=4, label="FEM (finite rectangle)")
+    ax.plot([], [], "k+", ms=10, label="maximum")
+    ax.set_xlabel(f"film thickness t (nm)   [L_m = {Lm:g} nm]")
+    ax.set_ylabel(r"$\rho(B) - \rho(0)$")
+    ax.set_title("Mn film (paper's parameters): HMR versus thickness", fontsize=10)
+    ax.legend(fontsize=7, loc="lower center")
+    _box(ax, f"FEM maximum at {d['B_main']:g} T: t = {d['t_max_fem'] * Lm:.3g} nm "
+             f"({d['t_max_fem']:.3g} L_m),\n$\\rho(B)-\\rho(0)$ = {d['max_fem']:.3g}",
+         lower=True, right=True)
+    return _save(fig, path)
+
+
+def blg_vs_mn(rows, mn, path, B):
+    """Bar chart: max over width of rho(B) - rho(0) for BLG variants and Mn at field B."""
+    fig = _figure(6.4, 3.8)
+    ax = fig.subplots()
+    sel = [r for r in rows if r["B_T"] == B]
+    names = ["Mn"] + [r["variant"] for r in sel]
+    vals = [mn] + [r["max_fem"] for r in sel]
+    ax.bar(range(len(vals)), vals, color=["0.5"] + [f"C{k}" for k in range(len(sel))])
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(vals)), names, fontsize=8)
+    for k, v in enumerate(vals):
+        ax.text(k, v, f"{v:.2g}" + ("" if k == 0 else f"\n(x{v / mn:.3g})"), ha="center",
+                va="bottom", fontsize=7)
+    ax.set_ylabel(r"max over width of $\rho(B) - \rho(0)$")
+    ax.set_title(f"BLG versus Mn at B = {B:g} T (FEM at each optimum width)", fontsize=10)
+    ax.axhline(10 * mn, color="k", ls="--", lw=0.8)
+    ax.text(len(vals) - 0.5, 10 * mn, "10 x Mn (the paper's 'order of magnitude')", ha="right",
+            va="bottom", fontsize=7)
+    ax.set_ylim(mn / 10, max(vals) * 30)
+    return _save(fig, path)
+
+
+def hall_bar_map(rows, grid, path, *, key, title):
+    """Signed relative error of Eq. (22) vs the FEM four-terminal rho, one panel per
+    (contact condition, W/L_m); cells: channel length/width x arm width/width."""
+    from matplotlib.colors import LogNorm
+
+    conds, Ws = grid["contacts"], grid["W"]
+    fig = _figure(9.0, 5.4, note=FIELD_NOTE + "; colour: |error|, text: signed error in % "
+                  "(+: Eq. 22 larger than the FEM four-terminal value)")
+    axes = fig.subplots(len(conds), len(Ws), squeeze=False)
+    vals = np.array([abs(r[key]) for r in rows])
+    norm = LogNorm(vmin=max(vals.min(), 1e-4), vmax=vals.max())
+    for i, cond in enumerate(conds):
+        for j, W in enumerate(Ws):
+            ax = axes[i, j]
+            M = np.full((len(grid["aw"]), len(grid["LW"])), np.nan)
+            for r in rows:
+                if r["contacts"] == cond and r["W"] == W:
+                    M[grid["aw"].index(r["aw"]), grid["LW"].index(r["LW"])] = r[key]
+            im = ax.imshow(np.abs(M), origin="lower", cmap="YlOrRd", norm=norm, aspect="auto")
+            for (a, b), v in np.ndenumerate(M):
+                ax.text(b, a, f"{100 * v:+.2g}%", ha="center", va="center", fontsize=7)
+            ax.set_xticks(range(len(grid["LW"])), [f"{x:g}" for x in grid["LW"]], fontsize=7)
+            ax.set_yticks(range(len(grid["aw"])), [f"{x:g}" for x in grid["aw"]], fontsize=7)
+            ax.set_title(f"{cond} contacts, W = {W:g} L_m", fontsize=8)
+            if i == len(conds) - 1:
+                ax.set_xlabel("channel length / width", fontsize=8)
+            if j == 0:
+                ax.set_ylabel("arm width / width", fontsize=8)
+    fig.colorbar(im, ax=axes, shrink=0.8, label="|relative error|")
+    fig.suptitle(title, fontsize=10)
+    return _save(fig, path)
+
+
+def corbino(d, path):
+    """rho(phi): Eq. (22) strip, FEM Hall bar, FEM Corbino disc of the same width."""
+    fig = _figure()
+    ax = fig.subplots()
+    phi = d["phis"]
+    ax.plot(d["phi_dense"], d["strip_dense"], "k-", lw=1.2, label=f"Eq. (22), L = {d['W']:g} L_m")
+    ax.plot(phi, d["hall_bar"], "o", ms=4, mfc="none", color="C0",
+            label=f"FEM Hall bar, W = {d['W']:g} L_m (four-terminal)")
+    ax.plot(phi, d["corbino"], "s", ms=4, color="C3",
+            label=f"FEM Corbino disc, r_out - r_in = {d['W']:g} L_m")
+    ax.axhline(0.0, color="0.7", lw=0.5)
+    ax.set_xlabel(r"$\phi$ = paper's $\Omega\tau$")
+    ax.set_ylabel(r"$\rho(B) = (R(B) - R_0) / R(B)$")
+    ax.set_title("No orbital Hanle magnetoresistance in a Corbino disc", fontsize=10)
+    ax.legend(fontsize=7, loc="center right")
+    _box(ax, f"max |$\\rho_{{Corbino}}$| = {np.abs(d['corbino']).max():.1e}", lower=True,
+         right=True)
+    return _save(fig, path)
+
+
+def fig2a(a, path):
+    """Fig. 2(a): X_xx and 10^3 X_zz of bilayer graphene versus mu (gap shaded)."""
+    fig = _figure(6.4, 4.2, note="Fig. 2 involves no field; X per unit cell, g_s = 1, Eq. (16) "
+                  "with gamma0 = -3.16 eV, gamma1 = -0.38 eV (SPEC §10)")
+    ax = fig.subplots()
+    mu, X = a["mu"], a["X_me"]
+    ax.plot(mu, X[:, 0, 0], color="C0")
+    ax.set_xlabel(r"$\mu$ (eV)")
+    ax.set_ylabel(r"$X_{xx} = X_{yy}$ ($m_e^{-1}$)", color="C0")
+    tw = ax.twinx()
+    tw.plot(mu, 1e3 * X[:, 2, 2], color="C3")
+    tw.set_ylabel(r"$10^3 X_{zz}$ ($m_e^{-1}$)", color="C3")
+    if np.any(a["in_gap"]):
+        g = mu[a["in_gap"]]
+        ax.axvspan(g.min(), g.max(), color="0.88", zorder=0)
+    ax.set_title(f"Fig. 2(a): bilayer graphene, V = {a['V']:.3g} eV, T = {a['T']:.0f} K",
+                 fontsize=10)
+    return _save(fig, path)
+
+
+def fig2b(b, path):
+    """Fig. 2(b): theta = X_zz / X_yy versus V, one curve per mu (NaN in the gap)."""
+    fig = _figure(6.4, 4.2, note="Fig. 2 involves no field; the paper does not state the mu of "
+                  "Fig. 2(b): one curve per mu; theta is undefined in the gap")
+    ax = fig.subplots()
+    for j, mu in enumerate(b["mu"]):
+        ax.plot(b["V"], b["theta"][:, j], "o-", ms=3, lw=1, label=rf"$\mu$ = {mu:g} eV")
+    ax.set_xlabel("V (eV)")
+    ax.set_ylabel(r"$\theta = X_{zz} / X_{yy}$")
+    ax.set_yscale("log")
+    ax.set_title(f"Fig. 2(b): anisotropy ratio, T = {b['T']:.0f} K", fontsize=10)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
