@@ -103,3 +103,23 @@ def test_no_eval_exec_or_pickle_on_inputs():
             if token in text:
                 bad.append(f"{f.name}: {token}")
     assert not bad, bad
+
+
+def test_mesh_errors_come_before_assembly(monkeypatch, tmp_path):
+    import omm_fem.steady as steady
+
+    def boom(*a, **k):
+        raise AssertionError("assembly must not start for an invalid mesh")
+
+    monkeypatch.setattr(steady, "Discretization", boom)
+    bad = tmp_path / "bad.msh"
+    bad.write_text("$MeshFormat\n4.1 0 8\n$EndMeshFormat\n")
+    cfg = {"geometry": {"kind": "mesh", "file": str(bad)},
+           "material": {"D": 1e-2, "tau": 1e-12, "alpha": 0.1, "sigma": 1e-3,
+                        "X": [[1e31, 0, 0], [0, 1e31, 0], [0, 0, 1e31]]},
+           "contacts": {"a": {"current": 1e-6}, "b": {"voltage": 0.0}}}
+    from omm_fem.errors import OmmError
+    from omm_fem.run import run
+
+    with pytest.raises(OmmError, match="bad.msh"):
+        run(parse_config(cfg), progress=False)
