@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from skfem import Basis, ElementTriP1, ElementTriP2, FacetBasis
 
-from .errors import MeshError
+from .geometry.tagged import check_triangles
 
 ELEMENTS = {1: ElementTriP1, 2: ElementTriP2}
 
@@ -77,15 +77,8 @@ class Discretization:
         self.chi = chi
 
     def _check_elements(self):
-        p, t = self.mesh.p, self.mesh.t
-        a, b, c = p[:, t[0]], p[:, t[1]], p[:, t[2]]
-        area2 = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
-        h2 = np.max([np.sum((b - a) ** 2, 0), np.sum((c - b) ** 2, 0), np.sum((a - c) ** 2, 0)], 0)
-        bad = np.abs(area2) <= 1e-12 * h2
-        if np.any(bad):
-            k = int(np.flatnonzero(bad)[0])
-            raise MeshError(f"mesh: {int(bad.sum())} degenerate (zero-area) triangles, e.g. element "
-                            f"{k} with vertices {t[:, k].tolist()}")
+        # meshes built by omm_fem are checked already; this catches skfem meshes passed in directly
+        check_triangles(self.mesh.p, self.mesh.t, "mesh")
 
     def facet_basis(self, boundary):
         """FacetBasis on a named boundary of the scaled mesh."""

@@ -31,6 +31,27 @@ from .linalg import FactorCache, factorize
 _ZERO = 1e-13  # relative size below which Schur couplings are treated as exact zeros
 
 
+def schur_blocks(A):
+    """Real Schur form ``A = Z T Z^T`` of a 3x3 matrix and T's diagonal blocks.
+
+    Entries of T below ``_ZERO * max|T|`` are set to exact zeros so that
+    couplings that vanish analytically (e.g. the n^x mode for B along x) do
+    not cost solves. Returns ``(T, Z, blocks)`` with blocks a list of index
+    lists, ``[k]`` for a real eigenvalue and ``[k, k+1]`` for a complex pair.
+    """
+    T, Z = sla.schur(A, output="real")
+    T = np.where(np.abs(T) <= _ZERO * np.abs(T).max(), 0.0, T)
+    blocks, k = [], 0
+    while k < 3:
+        if k < 2 and T[k + 1, k] != 0.0:
+            blocks.append([k, k + 1])
+            k += 2
+        else:
+            blocks.append([k])
+            k += 1
+    return T, Z, blocks
+
+
 class OmmOperator:
     """Assembled OMM operator of a problem for a given zeroth-order potential.
 
@@ -107,22 +128,11 @@ class OmmOperator:
         return self._factor(complex(shift)).solve(np.asarray(rhs, dtype=complex))
 
     def _solve_decoupled(self, A):
-        T, Z = sla.schur(A, output="real")
-        scale = np.abs(T).max()
-        T = np.where(np.abs(T) <= _ZERO * scale, 0.0, T)
+        T, Z, blocks = schur_blocks(A)
         zc = np.where(np.abs(Z[2]) <= _ZERO, 0.0, Z[2])  # rows of Z^T e_z
         nfree = self.f_free.size
         m = np.zeros((3, nfree))
         Mm = np.zeros((3, nfree))  # M @ m_k, filled as blocks are solved
-        blocks = []
-        k = 0
-        while k < 3:
-            if k < 2 and T[k + 1, k] != 0.0:
-                blocks.append([k, k + 1])
-                k += 2
-            else:
-                blocks.append([k])
-                k += 1
         for blk in reversed(blocks):
             later = list(range(blk[-1] + 1, 3))
             rhs = np.zeros((len(blk), nfree))

@@ -39,7 +39,7 @@ def tagged_mesh(points, triangles, edges=None, regions=None, *, source="mesh"):
     remap[used] = np.arange(used.size)
     p = pts[used].T.copy()
     t = remap[tri].T.copy()
-    _check_triangles(p, t, source)
+    check_triangles(p, t, source)
     mesh = MeshTri(p, t)
     _check_folds(mesh, source)
     if edges:
@@ -74,7 +74,8 @@ def tagged_mesh(points, triangles, edges=None, regions=None, *, source="mesh"):
     return mesh
 
 
-def _check_triangles(p, t, source):
+def check_triangles(p, t, source):
+    """Raise MeshError for zero-area or duplicate triangles (p: (2, n), t: (3, m))."""
     a, b, c = p[:, t[0]], p[:, t[1]], p[:, t[2]]
     area2 = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
     h2 = np.max([np.sum((b - a) ** 2, 0), np.sum((c - b) ** 2, 0), np.sum((a - c) ** 2, 0)], 0)

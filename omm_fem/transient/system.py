@@ -30,11 +30,11 @@ from skfem import LinearForm
 from .. import forms
 from ..errors import OmmError
 from ..material import cross_matrix
+from ..omm import schur_blocks
 from ..units import E_CHARGE
 from .linsolve import FactorStore, is_symmetric
 from .observe import TerminalMaps, observe
 
-_ZERO = 1e-13  # relative size below which Schur couplings are exact zeros (as omm.py)
 
 
 @LinearForm
@@ -271,18 +271,9 @@ class TransientSystem:
         As = self.relaxation(B)
         if not self.uniform:
             return self._solve_coupled(alpha, B, As, d, rhs)
-        T, Z = sla.schur(As[0], output="real")
-        scale = np.abs(T).max()
-        T = np.where(np.abs(T) <= _ZERO * scale, 0.0, T) + alpha * np.eye(3)
+        T, Z, blocks = schur_blocks(As[0])
+        T = T + alpha * np.eye(3)
         g = small_matmul(Z.T, rhs)
-        blocks, k = [], 0
-        while k < 3:
-            if k < 2 and T[k + 1, k] != 0.0:
-                blocks.append([k, k + 1])
-                k += 2
-            else:
-                blocks.append([k])
-                k += 1
         m = np.zeros_like(g)
         Mm = np.zeros_like(g)
         for blk in reversed(blocks):
