@@ -43,7 +43,7 @@ def rule_of_thumb(rows):
     dist = (f"at least {n['probe_distance_W']:g} channel widths from the current contacts: then"
             if ok else "far from the current contacts (no bar of the map was long enough):")
     parts = [
-        f"**Rule of thumb (read off the map above).** (i) Put the voltage probes {dist} whether "
+        f"**Rule of thumb (read off the maps below).** (i) Put the voltage probes {dist} whether "
         "the contacts absorb the orbital moment (sink, a metal) or reflect it makes no "
         "difference — the largest change of either error between sink and reflecting contacts "
         "is " + ", ".join(f"{100 * contact_diff[L]:.2g}% at L/W = {L:g}" for L in LWs)

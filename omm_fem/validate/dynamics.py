@@ -14,6 +14,7 @@ import scipy.linalg as sla
 from ..geometry import rectangle
 from ..problem import Contact, Problem
 from ..steady import Pipeline
+from ..units import M_E
 from .cases import Case, rel_error
 from .common import field_for_phi, material
 
@@ -124,24 +125,18 @@ def xtensor_point():
     where = f"BLG Eq. (16), mu = {p['mu']:g} eV, V = {p['V']:g} eV, {p['T']:g} K"
     cases = [
         Case("xtensor.c3", f"X_yy vs X_xx (C3 symmetry), {where}, |difference| / max|X|",
-             X[1, 1] * _me(), X[0, 0] * _me(), abs(X[1, 1] - X[0, 0]) / scale, p["tol"], X_WHY),
+             X[1, 1] * M_E, X[0, 0] * M_E, abs(X[1, 1] - X[0, 0]) / scale, p["tol"], X_WHY),
         Case("xtensor.offdiag", f"max off-diagonal |X_ab| / max|X| (C3 + mirror: zero), {where}",
              float(np.abs(X - np.diag(np.diag(X))).max() / scale), 0.0,
              float(np.abs(X - np.diag(np.diag(X))).max() / scale), p["tol"], X_WHY),
         Case("xtensor.curvature", f"X_xx: Fermi-surface form vs band-curvature form of Eq. (12) "
-             f"[1/m_e], {where}, relative", X[0, 0] * _me(), curv[0, 0] * _me(),
+             f"[1/m_e], {where}, relative", X[0, 0] * M_E, curv[0, 0] * M_E,
              rel_error(X[0, 0], curv[0, 0]), p["tol"], X_WHY),
         Case("xtensor.zz", f"X_zz: Eq. (17) vs the double commutator -<[r_z,[r_z,H]]>/hbar^2 "
-             f"[1/m_e], {where}, relative", X[2, 2] * _me(), zz * _me(), rel_error(X[2, 2], zz),
+             f"[1/m_e], {where}, relative", X[2, 2] * M_E, zz * M_E, rel_error(X[2, 2], zz),
              p["tol"], X_WHY),
     ]
     return cases, r
-
-
-def _me():
-    from ..units import M_E
-
-    return M_E
 
 
 def fig2():

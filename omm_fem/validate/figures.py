@@ -98,11 +98,11 @@ def mn_thickness(d, path):
     ax.plot([], [], "k+", ms=10, label="maximum")
     ax.set_xlabel(f"film thickness t (nm)   [L_m = {Lm:g} nm]")
     ax.set_ylabel(r"$\rho(B) - \rho(0)$")
-    ax.set_title("Mn film (paper's parameters): HMR versus thickness", fontsize=10)
+    ax.set_title("Mn film (paper's parameters): HMR versus thickness\n"
+                 f"FEM maximum at {d['B_main']:g} T: t = {d['t_max_fem'] * Lm:.3g} nm "
+                 f"({d['t_max_fem']:.3g} L_m), $\\rho(B)-\\rho(0)$ = {d['max_fem']:.3g}",
+                 fontsize=9)
     ax.legend(fontsize=7, loc="lower center")
-    _box(ax, f"FEM maximum at {d['B_main']:g} T: t = {d['t_max_fem'] * Lm:.3g} nm "
-             f"({d['t_max_fem']:.3g} L_m),\n$\\rho(B)-\\rho(0)$ = {d['max_fem']:.3g}",
-         lower=True, right=True)
     return _save(fig, path)
 
 
@@ -122,7 +122,7 @@ def blg_vs_mn(rows, mn, path, B):
     ax.set_ylabel(r"max over width of $\rho(B) - \rho(0)$")
     ax.set_title(f"BLG versus Mn at B = {B:g} T (FEM at each optimum width)", fontsize=10)
     ax.axhline(10 * mn, color="k", ls="--", lw=0.8)
-    ax.text(len(vals) - 0.5, 10 * mn, "10 x Mn (the paper's 'order of magnitude')", ha="right",
+    ax.text(-0.45, 10 * mn, "10 x Mn (the paper's 'order of magnitude')", ha="left",
             va="bottom", fontsize=7)
     ax.set_ylim(mn / 10, max(vals) * 30)
     return _save(fig, path)

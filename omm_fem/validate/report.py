@@ -92,8 +92,16 @@ def _claims_body(res):
         "### Bilayer graphene versus Mn",
         "Each row: the width that maximises rho(B) - rho(0) (search on Eq. 22, value from the FEM "
         "strip at that width) over the Mn film's maximum over thickness at the same field. "
-        "Rows at 2 x the stated field are the same comparison in the paper's field scale.",
+        + _paper_scale_sentence(d),
         analysis.blg_table(d["blg"], d["mn_max"], d["B_main"])])
+
+
+def _paper_scale_sentence(d):
+    Bs = sorted({r["B_T"] for r in d["blg"]})
+    pairs = [(b, 2 * b) for b in Bs if 2 * b in Bs]
+    return ("The rows at " + ", ".join(f"{q:g} T" for _, q in pairs) + " are the "
+            + ", ".join(f"{b:g} T" for b, _ in pairs) + " comparisons in the paper's field scale "
+            "(Omega = e B X_yy doubles phi at a given field, SPEC §9.1).") if pairs else ""
 
 
 def _hallbar_body(res):
