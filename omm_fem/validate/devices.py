@@ -160,7 +160,8 @@ def long_narrow_case(n_fields=6, phi_max=3.0):
 # ------------------------------------------------------------------------------- Corbino
 CORBINO = {"W": [1.0, 3.0, 10.0], "rin": [0.5, 3.0], "contacts": ["sink", "reflecting"]}
 CORBINO_TOL = 1e-10
-CORBINO_WHY = ("exact zero, rounding only: with the whole boundary made of equipotential contacts "
+CORBINO_WHY = ("exact zero, rounding only: with uniform sigma, alpha and the whole boundary made "
+               "of equipotential contacts "
                "the discrete orbital Hall source int alpha (z x J0).grad v = alpha sigma "
                "sum_c phi_c (closed integral of dv/ds over contact c) vanishes for every test "
                "function v, on any mesh")

@@ -38,7 +38,8 @@ def verdict_table(cases):
         if c.why not in reasons:
             reasons.append(c.why)
         note = reasons.index(c.why) + 1
-        lines.append(f"| {k} | `{c.id}` | {c.quantity} | {fmt(c.fem)} | {fmt(c.reference)} | "
+        quantity = c.quantity.replace("|", "\\|")  # a bare | would split the table cell
+        lines.append(f"| {k} | `{c.id}` | {quantity} | {fmt(c.fem)} | {fmt(c.reference)} | "
                      f"{c.error:.2e} | {c.tolerance:.1e} [{note}] | "
                      f"{'pass' if c.passed else '**FAIL**'} |")
     notes = [f"[{k}] {r}" for k, r in enumerate(reasons, 1)]
@@ -130,8 +131,8 @@ def _corbino_body(res):
         "the width, L_m, theta or contact condition, whereas Eq. (22) with L = r_out - r_in "
         "predicts a finite one (a 100% error). In a Hall bar the same flux runs into the "
         "insulating edges (nu . z x J = +-J), which is what builds the accumulation. The zero "
-        "is exact in the discrete system too: with equipotential contacts covering the boundary "
-        "the weak source alpha int (z x J0).grad v is a sum of closed boundary integrals of "
+        "is exact in the discrete system too: with uniform sigma and alpha and equipotential "
+        "contacts covering the boundary the weak source alpha int (z x J0).grad v is a sum of closed boundary integrals of "
         "dv/ds, so the FEM returns n = 0 to rounding on any mesh (a coarse P1 mesh here, drift "
         "on). For an experiment this makes a Corbino disc of the same material a null test: "
         "any field dependence it shows is not orbital Hanle MR.\n\n"
@@ -192,7 +193,7 @@ def render(result):
         f"in {result.seconds:.0f} s. {_environment()}.", "",
         "Every number below comes from this run (FEM on the stated meshes, the analytic strip "
         "formulas of SPEC §6, the X-tensor integrals); only the benchmark tables at the end are "
-        "read from committed files. " + FIELD_NOTE + ".", "",
+        "read from committed files. " + FIELD_NOTE[0].upper() + FIELD_NOTE[1:] + ".", "",
         "## Verdict", "", table, "", "Tolerances:", "", notes]
     if failed:
         head += ["", "Failed: " + ", ".join(f"`{c.id}`" for c in failed) + "."]

@@ -201,5 +201,5 @@ def fig3(quick=False):
         "(0, 1, 2.5, 7.5, 50) are read as phi = Omega tau: read as tesla with the Mn mass they "
         f"would give phi <= {float(phi_for_field(mat, 50.0)):.2f} and "
         f"five nearly identical curves (phi = 50 needs B = {B50:.3g} T for Mn in our "
-        "convention). " + FIELD_NOTE + ".")
+        "convention). " + FIELD_NOTE[0].upper() + FIELD_NOTE[1:] + ".")
     return res
