@@ -54,6 +54,9 @@ def build_parser():
     from .xtensor import cli as xcli
 
     xcli.add_parser(sub)
+    from .validate import cli as vcli
+
+    vcli.add_parser(sub)
     return parser
 
 
