@@ -156,20 +156,18 @@ def _save(fig, path):
             os.unlink(tmp)
 
 
-def _pyplot():
-    import matplotlib
+def _figure(**kw):
+    """A bare Figure: no pyplot state, no backend switch (safe inside notebooks and GUIs)."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    return Figure(**kw)
 
 
 def plot_fig2a(data, path):
     """Fig. 2(a): X_xx (left axis) and 10^3 X_zz (right axis) versus mu with the
     gap shaded; above, the bands along M-K-Gamma (energy on the shared axis)."""
-    plt = _pyplot()
-    fig, (axb, ax) = plt.subplots(2, 1, figsize=(5.5, 5.5), sharex=True, gridspec_kw={"height_ratios": [1, 2]})
+    fig = _figure(figsize=(5.5, 5.5))
+    axb, ax = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [1, 2]})
     mu, X = data["mu"], data["X_me"]
     ax.plot(mu, X[:, 0, 0], color="C0")
     ax.set_ylabel(r"$X_{xx} = X_{yy}\ [m_e^{-1}]$", color="C0")
@@ -194,13 +192,12 @@ def plot_fig2a(data, path):
     axb.set_title(title + (f", V = {data['V']:.3g} eV" if "V" in data else ""), fontsize=9)
     fig.tight_layout()
     _save(fig, path)
-    plt.close(fig)
 
 
 def plot_fig2b(data, path):
     """Fig. 2(b): theta = X_zz / X_yy versus V, one curve per mu (NaN in the gap)."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(5.0, 3.6))
+    fig = _figure(figsize=(5.0, 3.6))
+    ax = fig.subplots()
     for j, mu in enumerate(data["mu"]):
         ax.plot(data["V"], data["theta"][:, j], marker="o", ms=3, label=rf"$\mu$ = {mu:g} eV")
     ax.set_xlabel("V [eV]")
@@ -210,4 +207,3 @@ def plot_fig2b(data, path):
     ax.legend(fontsize=8)
     fig.tight_layout()
     _save(fig, path)
-    plt.close(fig)
