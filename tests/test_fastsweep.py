@@ -13,7 +13,7 @@ NZ_RTOL = 1e-7    max |n^z_red - n^z_direct| / max |n^z_direct| per field: n^z i
                   with effectivities ~1-3).
 EXEC_RTOL = 1e-12 workers run the same code on the same problem: only rounding differs.
 """
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 import multiprocessing
 
 import numpy as np
@@ -160,10 +160,14 @@ def test_direct_sweep_on_a_process_pool_equals_serial():
     with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as ex:
         pooled = sweep_terminals(pipe, fields, terminals=terms, method="direct", executor=ex,
                                  progress=False, keep=[2])
+    with ThreadPoolExecutor(max_workers=2) as ex:  # threads: one pipeline per thread
+        threaded = sweep_terminals(pipe, fields, terminals=terms, method="direct", executor=ex,
+                                   progress=False)
     assert pooled.info["workers"] == 2
-    for key, val in serial.response.items():
-        np.testing.assert_allclose(pooled.response[key], val, rtol=EXEC_RTOL,
-                                   atol=EXEC_RTOL * np.abs(val).max())
+    for other in (pooled, threaded):
+        for key, val in serial.response.items():
+            np.testing.assert_allclose(other.response[key], val, rtol=EXEC_RTOL,
+                                       atol=EXEC_RTOL * np.abs(val).max())
     np.testing.assert_array_equal(pooled.kept[2].phi, serial.kept[2].phi)  # kept: solved here
 
 
