@@ -13,7 +13,7 @@ from .measure import Measurement, Terminals
 from .observables import cross_section
 from .provenance import provenance
 from .steady import Pipeline
-from .sweep import rho_infinity_factor, rho_star
+from .sweep import rho_infinity_factor, rho_star, sweep_terminals
 
 FIELD_SCALE_NOTE = ("field scale: phi = (e/2) B X_yy tau (Eq. 1); the paper's Omega tau "
                     "uses e B X_yy, i.e. twice this phi for the same B (SPEC §9.1)")
@@ -51,26 +51,6 @@ def _strip_applicable(spec, direction):
 def _measurements(spec, pipe):
     a, b = pipe.pair
     return [Measurement("two_terminal", (a, b), (a, b))] + list(spec.measurements)
-
-
-def _direct_sweep(pipe, terminals, fields, keep, progress):
-    """Point-by-point sweep: one OMM solve per field, observables from the terminal maps."""
-    from tqdm.auto import tqdm
-
-    rows, kept = [], {}
-    dens = pipe.disc.units.density
-    with tqdm(total=len(fields), desc="field sweep", unit="field", delay=2.0,
-              disable=not progress, leave=False) as bar:
-        for k, B in enumerate(fields):
-            if k in keep:
-                kept[k] = pipe.at_field(B)
-                nz = kept[k].n[2] / dens
-            else:
-                nz = pipe.omm.solve(B)[2]
-            rows.append(terminals.response(nz))
-            bar.update(1)
-    resp = {key: np.concatenate([r[key] for r in rows]) for key in rows[0]}
-    return resp, kept
 
 
 def run(spec: RunSpec, *, progress=True, n_profile=401):
@@ -178,12 +158,24 @@ def _strip_profile(spec, pipe, sol, obs, results, n_profile):
     return profile
 
 
+def _method_info(info):
+    """The reproducible part of a sweep's solver info (timings stay out of results.json)."""
+    keys = ("basis", "snapshots", "factorizations", "fallback", "tol")
+    out = {k: info[k] for k in keys if k in info}
+    if "error_estimate" in info:
+        out["max_error_estimate"] = float(np.max(info["error_estimate"]))
+    return out
+
+
 def _sweep(spec, pipe, terminals, zeroth, meas, results, progress):
     sw = spec.sweep
     fields = sw["fields"]
-    resp, kept = _direct_sweep(pipe, terminals, fields, set(spec.output["vtu_sweep_points"]),
-                               progress)
-    out = {"kind": sw["kind"], "direction": sw["direction"], "fields_T": fields}
+    res = sweep_terminals(pipe, fields, terminals=terminals, measurements=meas[1:],
+                          keep=spec.output["vtu_sweep_points"], method=sw["method"],
+                          progress=progress)
+    resp, kept = res.response, res.kept
+    out = {"kind": sw["kind"], "direction": sw["direction"], "fields_T": fields,
+           "method": res.method, "method_info": _method_info(res.info)}
     if sw["kind"] == "magnitude":
         out["B_T"] = sw["B_T"]
         kappa = rho_infinity_factor(spec.materials.values(), sw["direction"])
