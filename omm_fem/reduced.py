@@ -110,10 +110,8 @@ class ReducedBasis:
         self.V, self._Vh = np.zeros((n, 0)), np.zeros((n, 0))
         self.Q, self.R = (fw / self.fnorm)[:, None], np.array([[self.fnorm]])
         self._cols = [np.zeros(0, dtype=np.int64) for _ in range(1 + len(self.masses))]
-        self.Sr = np.zeros((0, 0))
+        self.Sr, self.Mtot, self.fr = np.zeros((0, 0)), np.zeros((0, 0)), np.zeros(0)
         self.Mr = [np.zeros((0, 0)) for _ in self.masses]
-        self.Mtot = np.zeros((0, 0))
-        self.fr = np.zeros(0)
 
     @property
     def size(self):
@@ -219,28 +217,22 @@ def _excited_clusters(A):
     """
     lam = np.linalg.eigvals(A)
     scale = max(1.0, np.abs(lam).max())
-    groups = []
-    for x in lam:
-        for g in groups:
-            if abs(x - g[0]) <= _CLUSTER * scale:
-                g.append(x)
-                break
-        else:
-            groups.append([x])
-    out = []
-    ez = np.array([0.0, 0.0, 1.0])
-    theta = 2 * np.pi * (np.arange(64) + 0.5) / 64
-    for g in groups:
-        c = np.mean(g)
+    close = np.abs(lam[:, None] - lam[None, :]) <= _CLUSTER * scale
+    out, seen = [], set()
+    z0 = np.exp(2j * np.pi * (np.arange(64) + 0.5) / 64)
+    for i in range(3):
+        grp = tuple(np.flatnonzero(close[i]))
+        if grp in seen:
+            continue
+        seen.add(grp)
+        c = lam[list(grp)].mean()
+        others = np.abs(np.delete(lam, grp) - c)
         if c.imag < -_CLUSTER * scale:
             continue
-        others = [abs(x - c) for x in lam if all(abs(x - y) > 0 for y in g)]
-        rad = 0.5 * min(others) if others else 0.5 * scale
-        z = c + rad * np.exp(1j * theta)
-        res = np.array([np.linalg.solve(zz * np.eye(3) - A, ez) for zz in z])
-        proj = (res * (z - c)[:, None]).mean(axis=0)
-        if np.abs(proj).max() > _EXCITED:
-            out.append((complex(c.real, max(c.imag, 0.0)), len(g)))
+        z = c + 0.5 * (others.min() if others.size else scale) * z0
+        res = np.linalg.solve(z[:, None, None] * np.eye(3) - A, np.eye(3)[2][None, :, None])[..., 0]
+        if np.abs((res * (z - c)[:, None]).mean(axis=0)).max() > _EXCITED:
+            out.append((complex(c.real, max(c.imag, 0.0)), len(grp)))
     return out
 
 
@@ -254,12 +246,10 @@ class PoleSnapshots:
         Krylov vectors beyond the multiplicity of each pole.
     """
 
-    def __init__(self, omm, extra=1):
+    def __init__(self, omm, extra=2):
         self.S, self.M, self.f = omm.S.tocsc(), omm.M.tocsc(), omm.f_free
-        self.extra = int(extra)
-        self.done = []  # poles already in the basis
-        self.factorizations = 0
-        self.backsolves = 0
+        self.extra, self.done = int(extra), []  # done: poles already in the basis
+        self.factorizations = self.backsolves = 0
 
     def __call__(self, As):
         A = As[0]
@@ -269,14 +259,10 @@ class PoleSnapshots:
             if any(abs(lam - p) <= tol for p in self.done):
                 continue
             self.done.append(lam)
-            if lam.imag == 0:
-                lu = factorize((self.S + lam.real * self.M).tocsc())
-                u = lu.solve(self.f)
-            else:
-                lu = factorize((self.S + lam * self.M).tocsc())
-                u = lu.solve(self.f.astype(complex))
+            shift = lam.real if lam.imag == 0 else lam  # real poles: real factorisation
+            lu = factorize((self.S + shift * self.M).tocsc())
             self.factorizations += 1
-            chain = [u]
+            chain = [lu.solve(self.f.astype(type(shift)))]
             for _ in range(mult - 1 + self.extra):
                 chain.append(lu.solve(self.M @ chain[-1]))
             self.backsolves += len(chain)
@@ -300,8 +286,7 @@ class CoupledSnapshots:
     def __init__(self, omm, extra=8):
         self.S, self.masses, self.f = omm.S.tocsc(), omm.region_mass, omm.f_free
         self.extra = int(extra)
-        self.factorizations = 0
-        self.backsolves = 0
+        self.factorizations = self.backsolves = 0
 
     def _kron(self, As, with_s):
         out = sp.kron(self.S, sp.identity(3), format="csr") if with_s else None
