@@ -5,7 +5,9 @@ from .errors import ConfigError, MeshError, OmmError
 from .geometry import rectangle
 from .material import Material
 from .problem import Contact, Problem
+from .measure import Measurement, Terminals
 from .steady import FieldSolution, Pipeline, solve
+from .sweep import SweepResult, sweep_terminals
 from .units import E_CHARGE, HBAR, M_E
 
 __version__ = "0.1.0"
@@ -13,5 +15,6 @@ __version__ = "0.1.0"
 __all__ = [
     "OmmError", "ConfigError", "MeshError",
     "Material", "Contact", "Problem", "Pipeline", "FieldSolution", "solve", "rectangle",
+    "Measurement", "Terminals", "sweep_terminals", "SweepResult",
     "analytic", "E_CHARGE", "HBAR", "M_E", "__version__",
 ]

@@ -30,7 +30,7 @@ def _cmd_run(args):
         print("wrote: " + ", ".join(str(f) for f in files))
         return 0
     print(f"omm-fem run: {label}", flush=True)
-    res = run(spec, progress=not args.quiet)
+    res = run(spec, progress=not args.quiet, out_dir=args.out, resume=args.resume)
     files = write_outputs(res, args.out)
     print(summary(res))
     print("wrote: " + ", ".join(str(f) for f in files))
@@ -50,6 +50,9 @@ def build_parser():
     p.add_argument("config", nargs="?", help="TOML configuration file (omit for the example)")
     p.add_argument("--out", default="omm-fem-out", help="output directory (default: ./omm-fem-out)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--resume", action="store_true",
+                   help="continue a killed run in --out: reuse its finished sweep chunks "
+                        "(transients: its last checkpoint)")
     p.set_defaults(func=_cmd_run)
     from .xtensor import cli as xcli
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .checkpoint import SweepCheckpoint
 from .io import ensure_dir, write_json, write_vtu
 from .observables import cell_currents
 from .run import FIELD_SCALE_NOTE, RunResult
@@ -46,6 +47,7 @@ def write_outputs(res: RunResult, out):
         written.append(plot_hmr(out / "hmr.png", x, curves, sw.get("strip"), xlabel=xlabel,
                                 note=FIELD_SCALE_NOTE))
     written.append(write_json(out / "results.json", r))
+    SweepCheckpoint(out, "", []).clear()  # the finished run needs no checkpoint
     return written
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -10,11 +11,14 @@ from . import analytic
 from .config import RunSpec
 from .config.geometry import strip_width
 from .measure import Measurement, Terminals
+from .checkpoint import SweepCheckpoint
+from .io import _jsonable
 from .observables import cross_section
-from .provenance import provenance
+from .provenance import config_hash, provenance
 from .steady import Pipeline
-from .sweep import rho_infinity_factor, rho_star, sweep_terminals
+from .sweep import AUTO_REDUCED_MIN_FIELDS, rho_infinity_factor, rho_star, sweep_terminals
 
+DIRECT_CHUNK = 16  # fields per checkpoint of a point-by-point sweep
 FIELD_SCALE_NOTE = ("field scale: phi = (e/2) B X_yy tau (Eq. 1); the paper's Omega tau "
                     "uses e B X_yy, i.e. twice this phi for the same B (SPEC §9.1)")
 
@@ -53,8 +57,13 @@ def _measurements(spec, pipe):
     return [Measurement("two_terminal", (a, b), (a, b))] + list(spec.measurements)
 
 
-def run(spec: RunSpec, *, progress=True, n_profile=401):
-    """Solve a validated :class:`RunSpec`; returns a :class:`RunResult`."""
+def run(spec: RunSpec, *, progress=True, n_profile=401, out_dir=None, resume=False):
+    """Solve a validated :class:`RunSpec`; returns a :class:`RunResult`.
+
+    With ``out_dir``, finished chunks of a field sweep are checkpointed there
+    as they complete; ``resume=True`` reuses the chunks of a killed run of the
+    same configuration (module :mod:`omm_fem.checkpoint`).
+    """
     t0 = time.perf_counter()
     problem = spec.build_problem()
     t_mesh = time.perf_counter()
@@ -96,10 +105,12 @@ def run(spec: RunSpec, *, progress=True, n_profile=401):
     profile = _strip_profile(spec, pipe, sol, obs, results, n_profile)
     kept = {}
     if spec.sweep is not None:
-        kept = _sweep(spec, pipe, terminals, zeroth, meas, results, progress)
+        ckpt = None if out_dir is None else SweepCheckpoint(out_dir, config_hash(spec.config),
+                                                             pipe.disc.contact_names)
+        kept = _sweep(spec, pipe, terminals, zeroth, meas, results, progress, ckpt, resume)
     t_end = time.perf_counter()
-    results["timing"] = {"mesh_s": t_mesh - t0, "solve_s": t_solve - t_mesh,
-                         "total_s": t_end - t0}
+    results.setdefault("timing", {}).update({"mesh_s": t_mesh - t0, "solve_s": t_solve - t_mesh,
+                                             "total_s": t_end - t0})
     results["provenance"] = provenance(spec.config)
     return RunResult(results=results, spec=spec, pipeline=pipe, solution=sol, profile=profile,
                      sweep_solutions=kept)
@@ -164,18 +175,57 @@ def _method_info(info):
     out = {k: info[k] for k in keys if k in info}
     if "error_estimate" in info:
         out["max_error_estimate"] = float(np.max(info["error_estimate"]))
-    return out
+    return _jsonable(out)
 
 
-def _sweep(spec, pipe, terminals, zeroth, meas, results, progress):
+def _plan(nf, method):
+    """How a sweep is split into fixed chunks (independent of interruptions).
+
+    A reduced-order sweep is one chunk (its cost is a handful of full solves
+    shared by all fields); a point-by-point sweep is checkpointed every
+    DIRECT_CHUNK fields. Returns (method, list of index arrays)."""
+    if method == "reduced" or (method == "auto" and nf >= AUTO_REDUCED_MIN_FIELDS):
+        return "reduced", [np.arange(nf)]
+    return "direct", [np.arange(a, min(a + DIRECT_CHUNK, nf)) for a in range(0, nf, DIRECT_CHUNK)]
+
+
+def _chunked_sweep(spec, pipe, terminals, meas, progress, checkpoint, resume, timing):
     sw = spec.sweep
     fields = sw["fields"]
-    res = sweep_terminals(pipe, fields, terminals=terminals, measurements=meas[1:],
-                          keep=spec.output["vtu_sweep_points"], method=sw["method"],
-                          progress=progress)
-    resp, kept = res.response, res.kept
+    keep = set(spec.output["vtu_sweep_points"])
+    method, chunks = _plan(len(fields), sw["method"])
+    executor = False if sw["workers"] == 1 else ProcessPoolExecutor(sw["workers"])
+    parts, kept, infos, reused = [], {}, [], 0
+    try:
+        for k, idx in enumerate(chunks):
+            done = checkpoint.load(k) if (checkpoint is not None and resume) else None
+            if done is None:
+                res = sweep_terminals(pipe, fields[idx], terminals=terminals, measurements=meas[1:],
+                                      keep=[i for i, j in enumerate(idx) if j in keep],
+                                      method=method, executor=executor, progress=progress)
+                done = (res.response, res.kept, _method_info(res.info))
+                if checkpoint is not None:
+                    checkpoint.save(k, *done)
+            else:
+                reused += len(idx)
+            parts.append(done[0])
+            kept.update({int(idx[i]): sol for i, sol in done[1].items()})
+            infos.append(done[2])
+    finally:
+        if executor:
+            executor.shutdown()
+    timing["sweep_fields_from_checkpoint"] = reused
+    resp = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+    return resp, kept, method, infos[0] if len(infos) == 1 else {"chunks": len(infos)}
+
+
+def _sweep(spec, pipe, terminals, zeroth, meas, results, progress, checkpoint=None, resume=False):
+    sw = spec.sweep
+    fields = sw["fields"]
+    resp, kept, method, info = _chunked_sweep(spec, pipe, terminals, meas, progress, checkpoint,
+                                              resume, results.setdefault("timing", {}))
     out = {"kind": sw["kind"], "direction": sw["direction"], "fields_T": fields,
-           "method": res.method, "method_info": _method_info(res.info)}
+           "method": method, "method_info": info}
     if sw["kind"] == "magnitude":
         out["B_T"] = sw["B_T"]
         kappa = rho_infinity_factor(spec.materials.values(), sw["direction"])

@@ -52,22 +52,9 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .errors import OmmError, bad_value
-from .material import as_field_vector
 from .measure import Terminals
 from .reduced import greedy_reduced
 from .steady import Pipeline
-
-
-def sweep_fields(B_T, direction):
-    """Field vectors [T], shape (n, 3), for magnitudes ``B_T`` along ``direction``."""
-    u = as_field_vector(direction, "sweep.direction")
-    norm = np.linalg.norm(u)
-    if norm == 0:
-        raise OmmError(bad_value("sweep.direction", u.tolist(), "must be a non-zero 3-vector"))
-    mags = np.asarray(B_T, dtype=float)
-    if mags.ndim != 1 or mags.size == 0 or not np.all(np.isfinite(mags)):
-        raise OmmError(bad_value("sweep.B_T", B_T, "expected a non-empty list of finite numbers (T)"))
-    return mags[:, None] * (u / norm)[None, :]
 
 
 def rho_infinity_factor(materials, direction):
@@ -121,38 +108,6 @@ def rho_star(rho, rho0, kappa):
     return (np.asarray(rho) - rho0) / denom, None
 
 
-def run_sweep(pipeline, fields, *, keep=(), progress=True):
-    """Evaluate the pipeline at each field.
-
-    Parameters
-    ----------
-    pipeline : Pipeline
-    fields : ndarray (n, 3)
-        Fields [T].
-    keep : iterable of int
-        Indices whose full :class:`FieldSolution` is returned (for plots/VTU).
-
-    Returns
-    -------
-    rows : list of dict
-        Two-terminal observables per field.
-    kept : dict[int, FieldSolution]
-    """
-    keep = set(int(k) for k in keep)
-    rows, kept = [], {}
-    # the bar appears only for sweeps that take more than a couple of seconds
-    with tqdm(total=len(fields), desc="field sweep", unit="field", delay=2.0,
-              disable=not progress, leave=False) as bar:
-        for k, B in enumerate(fields):
-            sol = pipeline.at_field(B)
-            rows.append(pipeline.two_terminal(sol))
-            if k in keep:
-                kept[k] = sol
-            bar.update(1)
-    return rows, kept
-
-
-# =============================================================== terminal-response sweeps
 METHODS = ("auto", "reduced", "direct")
 AUTO_REDUCED_MIN_FIELDS = 8  # a reduced model needs 4-6 full solves (measured; bench_sweep.md)
 POOL_SETUP_FIELDS = 4.0  # a worker's Pipeline setup in units of one field solve (measured 3.5)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from omm_fem.material import Material
-from omm_fem.problem import Contact, Problem
+from omm_fem.problem import Problem
 from omm_fem.steady import Pipeline
 
 from conftest import LM, field_for_phi, strip_material, strip_problem

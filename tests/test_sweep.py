@@ -2,7 +2,6 @@
 import numpy as np
 import pytest
 
-from omm_fem import analytic
 from omm_fem.config import parse_config
 from omm_fem.material import cross_matrix
 from omm_fem.problem import boundary_layer_length

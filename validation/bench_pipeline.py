@@ -102,7 +102,7 @@ def main(argv=None):
         ("  of which the field-dependent part (a sweep point)", t_field, t_field / t_poisson),
         ("same pipeline with the naive coupled 3N OMM solve", t_coupled, t_coupled / t_poisson),
     ]
-    lines = [f"# Steady pipeline benchmark", "",
+    lines = ["# Steady pipeline benchmark", "",
              f"P1, {n} nodes, {pb.mesh.t.shape[1]} triangles, B = {pb.B.tolist()} T, drift on, "
              f"sink contacts; best of {args.repeat}; rho = {obs['rho']:.6e}.", "",
              "| step | time (s) | / Poisson |", "|---|---|---|"]

@@ -111,9 +111,11 @@ def parse_sweep(tab):
     """Magnitude sweep (B_T list/range along ``direction``) or angle sweep
     (``angle_deg`` list/range about ``axis`` at fixed magnitude ``B_T``,
     starting from ``direction``)."""
-    check_keys("sweep", tab, {"B_T", "direction", "angle_deg", "axis", "method"})
+    check_keys("sweep", tab, {"B_T", "direction", "angle_deg", "axis", "method", "workers"})
     method = string("sweep.method", tab.get("method"), allowed=("auto", "reduced", "direct"),
                     default="auto")
+    extra = {"method": method,
+             "workers": integer("sweep.workers", tab.get("workers"), low=1, high=256, default=1)}
     direction = vector3("sweep.direction", tab.get("direction", [1.0, 0.0, 0.0]), nonzero=True)
     u = unit(direction)
     if "angle_deg" in tab:
@@ -126,15 +128,14 @@ def parse_sweep(tab):
         rot = (u * np.cos(th) + np.cross(a, u) * np.sin(th)
                + a * (a @ u) * (1 - np.cos(th)))
         return {"kind": "angle", "angle_deg": ang, "B_T": mag, "direction": u, "axis": a,
-                "fields": mag * rot, "method": method}
+                "fields": mag * rot, **extra}
     if "axis" in tab:
         raise ConfigError("sweep.axis: only used with sweep.angle_deg (an angle sweep)")
     if "B_T" not in tab:
         raise ConfigError("sweep.B_T: missing (magnitudes in T, or {start, stop, num}; "
                           "or angle_deg for an angle sweep)")
     mags = range_or_list("sweep.B_T", tab["B_T"])
-    return {"kind": "magnitude", "B_T": mags, "direction": u, "fields": mags[:, None] * u,
-            "method": method}
+    return {"kind": "magnitude", "B_T": mags, "direction": u, "fields": mags[:, None] * u, **extra}
 
 
 def parse_output(tab, sweep, g):

@@ -70,7 +70,7 @@ def mn_thickness(quick=False):
         Case("claims.mn_max_value", f"Mn: max over thickness of rho(B) - rho(0) at B = {B_MAIN:g} T,"
              " FEM at the exact optimum vs Eq. (22), relative", d, c["max_exact"],
              rel_error(d, c["max_exact"]), TOL_RHO, WHY_DIFF),
-        Case("claims.mn_max_position", f"Mn: thickness of that maximum [L_m], FEM bounded search "
+        Case("claims.mn_max_position", "Mn: thickness of that maximum [L_m], FEM bounded search "
              "vs Eq. (22), relative", t_fem, c["t_max_exact"], rel_error(t_fem, c["t_max_exact"]),
              TOL_LOC, f"the peak is flat: a 1% change of thickness changes the value by only "
              f"{flat:.1e}, so the position is weakly determined; the value row is the sharp test"),

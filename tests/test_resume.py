@@ -1,0 +1,90 @@
+"""A killed sweep resumes from its checkpoint and ends in the same results.json."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+CONFIG = """
+[geometry]
+kind = "rectangle"
+length = 6e-7
+width = 6e-7
+[mesh]
+order = 1
+[material]
+D = 1e-2
+tau = 1e-12
+alpha = 0.05
+sigma = 1.6e-3
+mobility = 1.0
+X = [[24.4, 0, 0], [0, 24.4, 0], [0, 0, 2.44]]
+X_unit = "1/m_e"
+[field]
+B = [1.0, 0.0, 0.0]
+[sweep]
+B_T = {start = 0.0, stop = 3.0, num = 48}
+method = "direct"
+[contacts.source]
+current = 1e-6
+[contacts.drain]
+voltage = 0.0
+[output]
+vtu_sweep_points = [5, 40]
+"""
+
+
+def _cmd(cfg, out, *extra):
+    return [sys.executable, "-m", "omm_fem.cli", "run", str(cfg), "--out", str(out), "--quiet",
+            *extra]
+
+
+def _results(out):
+    res = json.loads((out / "results.json").read_text())
+    return res, {k: v for k, v in res.items() if k not in ("timing", "provenance")}
+
+
+def test_kill_and_resume_gives_the_uninterrupted_result(tmp_path):
+    cfg = tmp_path / "sweep.toml"
+    cfg.write_text(CONFIG)
+    ref_dir, out = tmp_path / "ref", tmp_path / "out"
+    subprocess.run(_cmd(cfg, ref_dir), check=True, capture_output=True)
+    full_ref, ref = _results(ref_dir)
+    assert full_ref["timing"]["sweep_fields_from_checkpoint"] == 0
+    assert not (ref_dir / ".sweep-checkpoint").exists()  # cleared once results.json is written
+
+    proc = subprocess.Popen(_cmd(cfg, out), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    first = out / ".sweep-checkpoint" / "chunk_0000.npz"
+    deadline = time.time() + 120
+    while not first.exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    if proc.poll() is not None:
+        pytest.fail("the run finished before it could be killed; make the sweep longer")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (out / "results.json").exists()  # killed before the end: no (partial) results
+    done = sorted(p.name for p in (out / ".sweep-checkpoint").glob("chunk_*.npz"))
+    assert done and len(done) < 3
+
+    subprocess.run(_cmd(cfg, out, "--resume"), check=True, capture_output=True)
+    full, res = _results(out)
+    assert full["timing"]["sweep_fields_from_checkpoint"] == 16 * len(done)
+    assert json.dumps(res, sort_keys=True) == json.dumps(ref, sort_keys=True)
+    assert (out / "fields_sweep_0005.vtu").exists() and (out / "fields_sweep_0040.vtu").exists()
+
+
+def test_resume_refuses_a_checkpoint_of_another_config(tmp_path):
+    from omm_fem.checkpoint import SweepCheckpoint
+    from omm_fem.errors import OmmError
+
+    a = SweepCheckpoint(tmp_path, "hash-a", ["source", "drain"])
+    import numpy as np
+
+    a.save(0, {"V": np.zeros((2, 2))}, {}, {"chunks": 1})
+    resp, kept, info = a.load(0)
+    assert resp["V"].shape == (2, 2) and kept == {} and info == {"chunks": 1}
+    with pytest.raises(OmmError, match="another configuration"):
+        SweepCheckpoint(tmp_path, "hash-b", ["source", "drain"]).load(0)
