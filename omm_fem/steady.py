@@ -85,9 +85,15 @@ class Pipeline:
         B = as_field_vector(B)
         for mat in self.problem.materials.values():
             mat.check_stable(B)
+        sol = self.solution_from_n(B, self.omm.solve(B))
+        sol.solves = self.omm.last_solve_count
+        return sol
+
+    def solution_from_n(self, B, n):
+        """:class:`FieldSolution` for a given scaled OMM density ``n`` (3, ndofs):
+        Delta J, the corrected potential and the contact values (SI)."""
         disc = self.disc
         u = disc.units
-        n = self.omm.solve(B)
         load = self.W @ n[2]
         phi1, dI, dV = self.charge.correction(load, self.problem.contacts)
         names = disc.contact_names
@@ -97,7 +103,6 @@ class Pipeline:
             B=B, n=n * u.density, phi=self.phi0 + phi1,
             voltages=dict(zip(names, V)), currents=dict(zip(names, I_total)),
             delta_I_fixed_voltage=dict(zip(names, u.sigma * dI)),
-            solves=self.omm.last_solve_count,
         )
 
     # ------------------------------------------------------------------
