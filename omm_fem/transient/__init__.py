@@ -15,13 +15,14 @@ Python use::
         ...   # n: (3, nfree) scaled; system.observe(t, n) gives SI observables
 
 Configured runs: :func:`parse_transient`, :func:`run_transient`,
-:func:`write_transient_outputs`, :func:`summary`.
+:func:`write_transient_outputs`, :func:`summary`; a run with an output
+directory saves checkpoints there and can be resumed (checkpoint.py).
 """
 from .config import TransientSpec, parse_transient
 from .outputs import write_transient_outputs
 from .observe import Observation, Tracer, observe, two_terminal
 from .run import TransientResult, initial_state, run_transient, simulate, summary
-from .stepper import ORDER, SCHEMES, Integrator, StepStats, evolve
+from .stepper import ORDER, SCHEMES, Integrator, Stepper, StepStats, evolve
 from .system import TransientSystem
 from .waveforms import Schedule, Waveform, make_waveform
 
@@ -29,6 +30,6 @@ __all__ = [
     "TransientSpec", "parse_transient", "run_transient", "simulate", "summary",
     "write_transient_outputs", "TransientResult", "Observation", "Tracer", "observe",
     "initial_state",
-    "evolve", "Integrator", "StepStats", "SCHEMES", "ORDER",
+    "evolve", "Stepper", "Integrator", "StepStats", "SCHEMES", "ORDER",
     "TransientSystem", "two_terminal", "Schedule", "Waveform", "make_waveform",
 ]

@@ -19,6 +19,8 @@
     vtu_times = [1e-12]      # s: VTU snapshots at the first step at or after each time
     gif_frames = 40          # frames of the n^z animation (0: no GIF)
     points = {centre = [5e-7, 0.0], edge = [5e-7, 4.9e-7]}   # m: n at named points
+    checkpoint_every = 100   # steps between checkpoints (OUT/checkpoint.npz) that
+                             # 'omm-fem run --resume' continues from; 0: none
 
     [[waveform]]             # any number; see omm_fem.transient.waveforms
     target = "contacts.source"   # or "B.x", "B.y", "B.z"
@@ -45,7 +47,7 @@ from .waveforms import FIELD_TARGETS, Schedule, make_waveform
 
 TRANSIENT_KEYS = {"t_end", "dt", "scheme", "adaptive", "tol", "dt_min", "dt_max", "damped_steps",
                   "initial", "initial_file", "output"}
-OUTPUT_KEYS = {"trace_every", "vtu_times", "gif_frames", "points"}
+OUTPUT_KEYS = {"trace_every", "vtu_times", "gif_frames", "points", "checkpoint_every"}
 INITIAL = ("zero", "steady", "file")
 SECTIONS = ("transient", "waveform")  # top-level keys this module owns
 
@@ -69,6 +71,7 @@ class TransientSpec:
     gif_frames: int = 40
     points: dict = field(default_factory=dict)
     waveforms: tuple = ()
+    checkpoint_every: int = 100
 
     def evolve_kwargs(self):
         """Keyword arguments of :func:`~omm_fem.transient.stepper.evolve`."""
@@ -194,6 +197,7 @@ def _parse(cfg, spec, base_dir):
     _keys("transient.output", out, OUTPUT_KEYS)
     every = _int("transient.output.trace_every", out.get("trace_every"), 1, low=1)
     frames = _int("transient.output.gif_frames", out.get("gif_frames"), 40)
+    ckpt = _int("transient.output.checkpoint_every", out.get("checkpoint_every"), 100)
     vt = out.get("vtu_times", [])
     if not isinstance(vt, list):
         raise ConfigError(f"transient.output.vtu_times = {vt!r} is invalid: expected a list of "
@@ -219,7 +223,7 @@ def _parse(cfg, spec, base_dir):
     ts = TransientSpec(t_end=t_end, dt=dt, scheme=scheme, adaptive=adaptive, tol=tol,
                        dt_min=dt_min, dt_max=dt_max, damped_steps=damped, initial=initial,
                        initial_file=ifile, trace_every=every, vtu_times=vtu, gif_frames=frames,
-                       points=points, waveforms=tuple(waves))
+                       points=points, waveforms=tuple(waves), checkpoint_every=ckpt)
     _check_fields(ts, spec)
     return ts
 

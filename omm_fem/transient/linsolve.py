@@ -77,6 +77,9 @@ class FactorStore:
         Number of factorisations computed so far.
     solves : int
         Number of back-solves (one per right-hand-side block).
+    refactored : int
+        Factorisations recomputed after :meth:`restore` for keys that the saved
+        run held (not counted in ``factorizations``).
     """
 
     def __init__(self, maxsize=8):
@@ -84,6 +87,7 @@ class FactorStore:
         self._store = OrderedDict()
         self.factorizations = 0
         self.solves = 0
+        self.refactored = 0
 
     def clear(self):
         """Drop every stored factorisation (the counters keep counting)."""
@@ -92,6 +96,9 @@ class FactorStore:
     def get(self, key, build, spd=False):
         """Factor of ``build()`` under ``key`` (built and factored on a miss)."""
         if key in self._store:
+            if self._store[key] is _PENDING:  # held by the saved run: rebuild, do not count
+                self._store[key] = factor(build(), spd=spd)
+                self.refactored += 1
             self._store.move_to_end(key)
             return self._store[key]
         lu = factor(build(), spd=spd)
@@ -105,3 +112,17 @@ class FactorStore:
         """Solve ``build() x = rhs`` with the cached factor of ``key``."""
         self.solves += 1
         return self.get(key, build, spd).solve(rhs)
+
+    def state(self):
+        """(keys in LRU order, factorizations, solves): what :meth:`restore` needs."""
+        return list(self._store), self.factorizations, self.solves
+
+    def restore(self, keys, factorizations, solves):
+        """Continue the counting of a saved store: its keys are held in the same LRU
+        order and factored again on first use without counting, so that the counters
+        and later evictions are those of the uninterrupted run."""
+        self._store = OrderedDict((key, _PENDING) for key in keys)
+        self.factorizations, self.solves = factorizations, solves
+
+
+_PENDING = object()  # placeholder of a restored key whose factor is not rebuilt yet

@@ -6,6 +6,8 @@
 - ``traces.png``: Delta I/I0 and rho, the drive and field, n at points, integrals;
 - ``nz.gif``: animation of n^z on the device;
 - ``final_state.npz``: n at every DOF, to start another run (``initial = "file"``).
+
+The run's ``checkpoint.npz`` (checkpoint.py) is removed once these are written.
 """
 from __future__ import annotations
 
@@ -20,7 +22,11 @@ from ..observables import cell_currents
 
 
 def write_transient_outputs(result, out_dir):
-    """Write every output file of ``result`` into ``out_dir``; returns the paths."""
+    """Write every output file of ``result`` into ``out_dir``; returns the paths.
+
+    results.json is written last; after it the run's checkpoint, when it is in
+    ``out_dir``, is removed (the finished run needs none).
+    """
     from .plots import plot_nz_gif, plot_traces
 
     out = ensure_dir(out_dir)
@@ -33,6 +39,9 @@ def write_transient_outputs(result, out_dir):
         written.append(plot_nz_gif(out / "nz.gif", result.system.problem.mesh, result.frames))
     written.append(write_state(out / "final_state.npz", result))
     written.append(write_json(out / "results.json", result.results))
+    ck = result.checkpoint
+    if ck is not None and Path(ck).parent.resolve() == out.resolve():
+        Path(ck).unlink(missing_ok=True)
     return written
 
 

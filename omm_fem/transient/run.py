@@ -1,18 +1,19 @@
 """A configured transient run: build once, step, record traces and snapshots."""
 from __future__ import annotations
 
-import platform
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from .. import __version__
-from ..errors import ConfigError
+from ..errors import ConfigError, OmmError
+from ..provenance import provenance
 from ..steady import Pipeline
+from .checkpoint import Checkpoint, fingerprint
 from .observe import Observation, Tracer, two_terminal
-from .stepper import StepStats, evolve
+from .stepper import StepStats, Stepper
 from .system import TransientSystem
 from .waveforms import Schedule
 
@@ -26,6 +27,7 @@ class TransientResult:
     snapshots: list = field(default_factory=list)  # (t, FieldSolution, phi0) for VTU
     frames: list = field(default_factory=list)  # (t, n^z at the vertices [C/m^2])
     final_state: np.ndarray | None = None  # (3, ndofs) [C/m^2]
+    checkpoint: Path | None = None  # the run's checkpoint file, if it wrote one
 
 
 def initial_state(system, tspec):
@@ -49,23 +51,111 @@ def initial_state(system, tspec):
     return n[:, system.free] / system.units.density
 
 
-def run_transient(spec, tspec, *, progress=True):
-    """Mesh, build the pipeline once and integrate a configured transient run."""
+def run_transient(spec, tspec, *, progress=True, out_dir=None, resume=False):
+    """Mesh, build the pipeline once and integrate a configured transient run.
+
+    Parameters
+    ----------
+    spec : RunSpec
+    tspec : TransientSpec
+    progress : bool
+        Show a progress bar.
+    out_dir : path, optional
+        The output directory. With ``tspec.checkpoint_every > 0`` the run
+        saves ``out_dir/checkpoint.npz`` every that many steps and after the
+        last step (omm_fem.transient.checkpoint). Without ``resume`` a
+        checkpoint already there is removed first.
+    resume : bool
+        Continue from ``out_dir/checkpoint.npz`` when there is one (else
+        start from scratch). The results equal those of an uninterrupted run
+        bit for bit except under ``timing`` (which records the resume under
+        ``timing["resume"]``) and ``provenance``.
+
+    Raises
+    ------
+    OmmError
+        With ``resume``: the checkpoint was written for another configuration,
+        mesh or omm_fem version, or cannot be read; or no ``out_dir``.
+    """
+    if resume and out_dir is None:
+        raise OmmError("resume = True needs the output directory (out_dir) that holds the "
+                       "checkpoint of the killed run")
     t0 = time.perf_counter()
     problem = spec.build_problem()
     pipe = Pipeline(problem, force_coupled=spec.coupled)
     schedule = Schedule(tspec.waveforms, B=problem.B, contacts=problem.contacts)
     system = TransientSystem(pipe, schedule, probes=getattr(spec, "probes", ()))
+    ckpt = None if out_dir is None else Checkpoint(out_dir, tspec.checkpoint_every,
+                                                   fingerprint(spec.config, tspec, system))
     setup = time.perf_counter() - t0
     res = simulate(system, tspec, progress=progress,
-                   measurements=getattr(spec, "measurements", ()))
+                   measurements=getattr(spec, "measurements", ()), checkpoint=ckpt, resume=resume)
     res.results["input"] = spec.config
     res.results["resolved"] = dict(spec.resolved)
     res.results["timing"]["setup_s"] = setup
+    res.results["provenance"] = provenance(spec.config)
     return res
 
 
-def simulate(system, tspec, *, progress=True, reference=True, measurements=()):
+class _Recorder:
+    """Traces, VTU snapshot fields and GIF frames of the steps of one run."""
+
+    def __init__(self, system, tspec, tracer):
+        self.system, self.tspec, self.tracer = system, tspec, tracer
+        self.nv = system.problem.mesh.p.shape[1]
+        self.k = 0  # steps seen (trace_every counts these)
+        self.vtu_left = list(tspec.vtu_times)
+        self.frame_times = (list(np.linspace(0.0, tspec.t_end, tspec.gif_frames))
+                            if tspec.gif_frames else [])
+        self.snaps, self.snap_states, self.frames = [], [], []
+        self.t_step = self.t_obs = 0.0
+
+    def __call__(self, t, n):
+        """Record what is due at the state ``n`` (scaled) of time ``t``."""
+        system, tspec = self.system, self.tspec
+        last = t >= tspec.t_end
+        snap = bool(self.vtu_left) and t >= self.vtu_left[0] * (1 - 1e-12)
+        if self.k % tspec.trace_every == 0 or last or snap:
+            sol, V0, I0, phi0 = system.observe(t, n, field=snap)
+            self.tracer.record(Observation(t=t, n_scaled=n, sol=sol, V0=V0, I0=I0, phi0=phi0))
+            if snap:
+                self.snaps.append((t, sol, phi0))
+                self.snap_states.append((t, n.copy()))
+                while self.vtu_left and t >= self.vtu_left[0] * (1 - 1e-12):
+                    self.vtu_left.pop(0)
+        while self.frame_times and (t >= self.frame_times[0] * (1 - 1e-12) or last):
+            self.frame_times.pop(0)
+            self.frames.append((t, _vertex_values(system, n[2], self.nv)))
+        self.k += 1
+
+    def state(self):
+        """Saved state: scalars (JSON) and arrays (snapshot states, frames)."""
+        arrays = {}
+        if self.snap_states:
+            arrays["snap_states"] = np.array([s for _, s in self.snap_states])
+        if self.frames:
+            arrays["frames"] = np.array([f for _, f in self.frames])
+        return {"scalars": {"k": self.k, "vtu_done": len(self.tspec.vtu_times) - len(self.vtu_left),
+                            "snap_times": [t for t, _ in self.snap_states],
+                            "frame_times": [t for t, _ in self.frames],
+                            "t_step": self.t_step, "t_obs": self.t_obs},
+                "arrays": arrays}
+
+    def restore(self, scalars, arrays):
+        """Inverse of :meth:`state`; snapshot fields are recomputed from their states."""
+        self.k = scalars["k"]
+        self.vtu_left = self.vtu_left[scalars["vtu_done"]:]
+        self.frames = list(zip(scalars["frame_times"], arrays.get("frames", [])))
+        self.frame_times = self.frame_times[len(self.frames):]
+        self.snap_states = list(zip(scalars["snap_times"], arrays.get("snap_states", [])))
+        for t, n in self.snap_states:
+            sol, _, _, phi0 = self.system.observe(t, n, field=True)
+            self.snaps.append((t, sol, phi0))
+        self.t_step, self.t_obs = scalars["t_step"], scalars["t_obs"]
+
+
+def simulate(system, tspec, *, progress=True, reference=True, measurements=(), checkpoint=None,
+             resume=False):
     """Integrate ``system`` as ``tspec`` says and collect traces, snapshots and frames.
 
     Parameters
@@ -76,51 +166,53 @@ def simulate(system, tspec, *, progress=True, reference=True, measurements=()):
     measurements : sequence of omm_fem.measure.Measurement
         Traced as ``NAME.R_ohm``, ``NAME.R0_ohm``, ``NAME.rho``,
         ``NAME.delta_I_over_I0``.
+    checkpoint : omm_fem.transient.checkpoint.Checkpoint, optional
+        Saves the run every ``checkpoint.every`` steps and after the last one.
+    resume : bool
+        Continue from ``checkpoint`` when its file exists; otherwise an existing
+        file is removed before the run starts.
     """
     start = time.perf_counter()
     tracer = Tracer(system, tspec.points, measurements)
     stats = StepStats()
-    n0 = initial_state(system, tspec)
-    vtu_left = list(tspec.vtu_times)
-    frame_times = list(np.linspace(0.0, tspec.t_end, tspec.gif_frames)) if tspec.gif_frames else []
-    nv = system.problem.mesh.p.shape[1]
-    snaps, frames = [], []
-    t_step = t_obs = 0.0
-    k = 0
-    gen = evolve(system, n0, stats=stats, **tspec.evolve_kwargs())
+    saved = checkpoint.load() if checkpoint is not None and resume else None
+    if checkpoint is not None and saved is None:
+        checkpoint.remove()  # a fresh run ignores, then replaces, an older checkpoint
+    n0 = initial_state(system, tspec) if saved is None else np.zeros((3, system.nfree))
+    stepper = Stepper(system, n0, stats=stats, **tspec.evolve_kwargs())
+    rec = _Recorder(system, tspec, tracer)
+    timing = {}
+    if saved is None:
+        a = time.perf_counter()
+        rec(stepper.t, stepper.n)
+        rec.t_obs += time.perf_counter() - a
+    else:
+        Checkpoint.restore(saved, stepper=stepper, factors=system.factors, tracer=tracer,
+                           recorder=rec)
+        timing["resume"] = {"from_step": stats.steps, "from_t_s": stepper.t}
+    t_ckpt = 0.0
     with tqdm(total=100, desc="transient", unit="%", delay=2.0, disable=not progress,
               leave=False) as bar:
-        while True:
+        while not stepper.done:
             a = time.perf_counter()
-            try:
-                t, n = next(gen)
-            except StopIteration:
-                break
+            t, n = stepper.step()
             b = time.perf_counter()
-            t_step += b - a
-            last = t >= tspec.t_end
-            snap = bool(vtu_left) and t >= vtu_left[0] * (1 - 1e-12)
-            if k % tspec.trace_every == 0 or last or snap:
-                sol, V0, I0, phi0 = system.observe(t, n, field=snap)
-                obs = Observation(t=t, n_scaled=n, sol=sol, V0=V0, I0=I0, phi0=phi0)
-                tracer.record(obs)
-                if snap:
-                    snaps.append((t, sol, phi0))
-                    while vtu_left and t >= vtu_left[0] * (1 - 1e-12):
-                        vtu_left.pop(0)
-            while frame_times and (t >= frame_times[0] * (1 - 1e-12) or last):
-                frame_times.pop(0)
-                frames.append((t, n[2].copy()))
-            t_obs += time.perf_counter() - b
-            k += 1
+            rec.t_step += b - a
+            rec(t, n)
+            rec.t_obs += time.perf_counter() - b
+            if checkpoint is not None and checkpoint.due(stats.steps, stepper.done):
+                c = time.perf_counter()
+                checkpoint.save(stepper=stepper, factors=system.factors, tracer=tracer,
+                                recorder=rec)
+                t_ckpt += time.perf_counter() - c
             bar.update(int(100 * t / tspec.t_end) - bar.n)
+    n = stepper.n
     u = system.units
+    nv = rec.nv
     nfull = np.zeros((3, system.disc.ndofs))
     nfull[:, system.free] = n
-    frames = [(tf, _vertex_values(system, nz, nv)) for tf, nz in frames]
     traces = tracer.arrays()
     results = {
-        "omm_fem_version": __version__,
         "mesh": {"nodes": int(nv), "elements": int(system.problem.mesh.t.shape[1]),
                  "dofs": int(system.disc.ndofs), "order": system.problem.order},
         "transient": {
@@ -139,8 +231,8 @@ def simulate(system, tspec, *, progress=True, reference=True, measurements=()):
         "measurements": {m.name: {"current": list(m.current), "voltage": list(m.voltage)}
                          for m in measurements},
         "traces": traces,
-        "timing": {"stepping_s": t_step, "observing_s": t_obs,
-                   "python": platform.python_version()},
+        "timing": {"stepping_s": rec.t_step, "observing_s": rec.t_obs,
+                   **({"checkpoint_s": t_ckpt} if checkpoint is not None else {}), **timing},
     }
     if reference:
         a = time.perf_counter()
@@ -156,9 +248,13 @@ def simulate(system, tspec, *, progress=True, reference=True, measurements=()):
                                        if system.norm(ns) else None)
         results["steady_at_t_end"] = ref
         results["timing"]["reference_s"] = time.perf_counter() - a
+    if saved is not None:
+        results["timing"]["resume"]["refactored"] = system.factors.refactored
     results["timing"]["total_s"] = time.perf_counter() - start
-    return TransientResult(results=results, traces=traces, system=system, snapshots=snaps,
-                           frames=frames, final_state=nfull * u.density)
+    return TransientResult(results=results, traces=traces, system=system, snapshots=rec.snaps,
+                           frames=rec.frames, final_state=nfull * u.density,
+                           checkpoint=None if checkpoint is None or checkpoint.every == 0
+                           else checkpoint.path)
 
 
 def _vertex_values(system, nz_free, nv):

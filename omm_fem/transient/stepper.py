@@ -183,101 +183,169 @@ def evolve(system, n0, *, t_end, dt, scheme="cn", adaptive=False, tol=1e-4, dt_m
         Time [s].
     n : ndarray (3, nfree)
         State (scaled; do not modify).
+
+    See Also
+    --------
+    Stepper : the same evolution as an object whose state can be saved and restored.
     """
-    if scheme not in SCHEMES:
-        raise OmmError(bad_value("transient.scheme", scheme, f"allowed: {list(SCHEMES)}"))
-    for name, val in (("transient.t_end", t_end), ("transient.dt", dt)):
-        if isinstance(val, bool) or not isinstance(val, (int, float)) or not math.isfinite(val) \
-                or val <= 0:
-            raise OmmError(bad_value(name, val, "must be a finite time > 0 in seconds"))
-    if isinstance(damped_steps, bool) or not isinstance(damped_steps, int) or damped_steps < 0:
-        raise OmmError(bad_value("transient.damped_steps", damped_steps, "must be an integer >= 0"))
-    stats = StepStats() if stats is None else stats
-    integ = Integrator(system)
-    n = np.array(n0, dtype=float)
-    yield 0.0, n
-    if adaptive:
-        yield from _adaptive(system, integ, n, t_end, dt, scheme, tol, dt_min, dt_max,
-                             damped_steps, stats)
-        return
-    stops = _stops(system.schedule, t_end)
-    t, k, on_grid, si = 0.0, 0, True, 0
-    restart, n_prev, h_prev, damp = True, None, None, damped_steps
-    while t < t_end:
-        while stops[si] <= t:
-            si += 1
-        stop = stops[si]
-        tg = (k + 1) * dt
+    st = Stepper(system, n0, t_end=t_end, dt=dt, scheme=scheme, adaptive=adaptive, tol=tol,
+                 dt_min=dt_min, dt_max=dt_max, damped_steps=damped_steps, stats=stats)
+    yield st.t, st.n
+    while not st.done:
+        yield st.step()
+
+
+class Stepper:
+    """The evolution of :func:`evolve` with its loop state as attributes.
+
+    Same parameters as :func:`evolve`. :meth:`step` takes one accepted step
+    and returns ``(t, n)``; :meth:`state` returns everything the next steps
+    depend on (time, step counters, the state and, for BDF2, the previous
+    one, the adaptive step and error scale, the damped-start countdown), and
+    :meth:`restore` sets it, so that an evolution continued from a saved
+    state takes bit for bit the steps the uninterrupted one takes. The step
+    counters in ``stats`` are saved separately (checkpoint.py).
+    """
+
+    _FIXED = ("t", "si", "restart", "damp", "k", "on_grid", "h_prev")
+    _ADAPTIVE = ("t", "si", "restart", "damp", "h", "scale")
+
+    def __init__(self, system, n0, *, t_end, dt, scheme="cn", adaptive=False, tol=1e-4,
+                 dt_min=None, dt_max=None, damped_steps=2, stats=None):
+        if scheme not in SCHEMES:
+            raise OmmError(bad_value("transient.scheme", scheme, f"allowed: {list(SCHEMES)}"))
+        for name, val in (("transient.t_end", t_end), ("transient.dt", dt)):
+            if isinstance(val, bool) or not isinstance(val, (int, float)) \
+                    or not math.isfinite(val) or val <= 0:
+                raise OmmError(bad_value(name, val, "must be a finite time > 0 in seconds"))
+        if isinstance(damped_steps, bool) or not isinstance(damped_steps, int) \
+                or damped_steps < 0:
+            raise OmmError(bad_value("transient.damped_steps", damped_steps,
+                                     "must be an integer >= 0"))
+        self.system, self.scheme, self.adaptive = system, scheme, adaptive
+        self.t_end, self.dt, self.damped_steps = t_end, dt, damped_steps
+        self.stats = StepStats() if stats is None else stats
+        self.integ = Integrator(system)
+        self.stops = _stops(system.schedule, t_end)
+        self.n = np.array(n0, dtype=float)
+        self.t, self.si, self.restart, self.damp = 0.0, 0, True, damped_steps
+        if adaptive:
+            self._init_adaptive(tol, dt_min, dt_max)
+        else:
+            self.k, self.on_grid, self.n_prev, self.h_prev = 0, True, None, None
+
+    def _init_adaptive(self, tol, dt_min, dt_max):
+        if self.scheme == "bdf2":
+            raise OmmError(bad_value("transient.adaptive", True, "is available for the one-step "
+                                     "schemes 'be', 'cn' and 'strang', not for 'bdf2'"))
+        if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 < tol < 1:
+            raise OmmError(bad_value("transient.tol", tol, "must be a number in (0, 1)"))
+        dt_max = self.t_end / 10 if dt_max is None else dt_max
+        dt_min = dt_max * 2.0**-40 if dt_min is None else dt_min
+        if not 0 < dt_min <= dt_max:
+            raise OmmError(bad_value("transient.dt_min", dt_min,
+                                     f"must be in (0, dt_max = {dt_max}]"))
+        self.tol, self.dt_min, self.dt_max = tol, dt_min, dt_max
+        self.h_start = self._ladder(min(self.dt, dt_max))
+        self.h = self.h_start
+        self.scale = self.system.norm(self.n)
+
+    @property
+    def done(self):
+        """True once t_end is reached."""
+        return self.t >= self.t_end
+
+    def step(self):
+        """Take one accepted step; returns ``(t, n)`` (n scaled, do not modify)."""
+        return self._adaptive_step() if self.adaptive else self._fixed_step()
+
+    # ------------------------------------------------------------ saved state
+    def state(self):
+        """Loop state: (scalars, arrays); scalars are floats, ints, bools or None."""
+        names = self._ADAPTIVE if self.adaptive else self._FIXED
+        scalars = {name: getattr(self, name) for name in names}
+        arrays = {"n": self.n}
+        if not self.adaptive and self.n_prev is not None:
+            arrays["n_prev"] = self.n_prev
+        return scalars, arrays
+
+    def restore(self, scalars, arrays):
+        """Set the loop state saved by :meth:`state` (of an evolution with the same arguments)."""
+        names = self._ADAPTIVE if self.adaptive else self._FIXED
+        if set(scalars) != set(names) or arrays["n"].shape != self.n.shape:
+            raise OmmError(f"saved stepper state {sorted(scalars)} with n of shape "
+                           f"{arrays['n'].shape} does not fit this evolution "
+                           f"({sorted(names)}, n of shape {self.n.shape})")
+        for name in names:
+            setattr(self, name, scalars[name])
+        self.n = np.array(arrays["n"], dtype=float)
+        if not self.adaptive:
+            self.n_prev = np.array(arrays["n_prev"], dtype=float) if "n_prev" in arrays else None
+
+    # ------------------------------------------------------------ steps
+    def _next_stop(self):
+        while self.stops[self.si] <= self.t:
+            self.si += 1
+        return self.stops[self.si]
+
+    def _fixed_step(self):
+        t, dt, integ, scheme = self.t, self.dt, self.integ, self.scheme
+        stop = self._next_stop()
+        tg = (self.k + 1) * dt
         if stop < tg - 1e-9 * dt:
             t1, h, on_next = stop, stop - t, False
         else:
             t1 = stop if abs(tg - stop) <= 1e-9 * dt else tg
-            h = dt if on_grid else t1 - t
-            k, on_next = k + 1, True
+            h = dt if self.on_grid else t1 - t
+            self.k, on_next = self.k + 1, True
         if scheme == "bdf2":
-            if restart or n_prev is None or h != h_prev:
-                n_new = integ.be(t, t1, h, n)
+            if self.restart or self.n_prev is None or h != self.h_prev:
+                n_new = integ.be(t, t1, h, self.n)
             else:
-                n_new = integ.bdf2(t, t1, h, n, n_prev)
+                n_new = integ.bdf2(t, t1, h, self.n, self.n_prev)
         else:
-            n_new = integ.one_step(scheme, t, t1, h, n, damp > 0 and scheme != "be")
-        stats.restarts += int(restart)
-        stats.record(h)
-        n_prev, h_prev, n, t, on_grid = n, h, n_new, t1, on_next
-        restart = t1 == stop and stop < t_end
-        damp = damped_steps if restart else max(damp - 1, 0)
-        yield t, n
+            n_new = integ.one_step(scheme, t, t1, h, self.n, self.damp > 0 and scheme != "be")
+        self.stats.restarts += int(self.restart)
+        self.stats.record(h)
+        self.n_prev, self.h_prev, self.n, self.t, self.on_grid = self.n, h, n_new, t1, on_next
+        self.restart = t1 == stop and stop < self.t_end
+        self.damp = self.damped_steps if self.restart else max(self.damp - 1, 0)
+        return self.t, self.n
 
+    def _ladder(self, h):
+        """Largest dt_max / 2^j not above h."""
+        j = max(0, math.ceil(math.log2(self.dt_max / h) - 1e-12))
+        return self.dt_max * 2.0**-j
 
-def _adaptive(system, integ, n, t_end, dt, scheme, tol, dt_min, dt_max, damped_steps, stats):
-    if scheme == "bdf2":
-        raise OmmError(bad_value("transient.adaptive", True, "is available for the one-step "
-                                 "schemes 'be', 'cn' and 'strang', not for 'bdf2'"))
-    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 < tol < 1:
-        raise OmmError(bad_value("transient.tol", tol, "must be a number in (0, 1)"))
-    dt_max = t_end / 10 if dt_max is None else dt_max
-    dt_min = dt_max * 2.0**-40 if dt_min is None else dt_min
-    if not 0 < dt_min <= dt_max:
-        raise OmmError(bad_value("transient.dt_min", dt_min, f"must be in (0, dt_max = {dt_max}]"))
-
-    def ladder(h):  # largest dt_max / 2^j not above h
-        j = max(0, math.ceil(math.log2(dt_max / h) - 1e-12))
-        return dt_max * 2.0**-j
-
-    h_start = ladder(min(dt, dt_max))
-    h = h_start
-    stops = _stops(system.schedule, t_end)
-    t, si, restart, damp = 0.0, 0, True, damped_steps
-    scale = system.norm(n)
-    while t < t_end:
-        while stops[si] <= t:
-            si += 1
-        stop = stops[si]
-        clamped = t + h >= stop * (1 - 1e-12)
-        t1, hh = (stop, stop - t) if clamped else (t + h, h)
-        damped = damp > 0 and scheme != "be"
-        p = 1 if (damped or scheme == "be") else 2
-        small, big = integ.doubled_step(scheme, t, t1, hh, n, damped)
-        err = system.norm(small - big) / (2**p - 1)
-        sc = max(scale, system.norm(small))
-        ok = err <= tol * sc
-        fac = 2.0 if err == 0 else min(2.0, max(0.1, 0.9 * (tol * sc / err) ** (1.0 / (p + 1))))
-        if ok:
-            stats.record(hh)
-            stats.restarts += int(restart)
-            stats.accepted.append((t, t1, err, sc, damped))
-            n, t, scale = small, t1, sc
-            restart = t1 == stop and stop < t_end
-            damp = damped_steps if restart else max(damp - 1, 0)
-            if restart:
-                h = min(h, h_start)
-            elif not clamped or fac < 1:
-                h = ladder(min(dt_max, hh * fac))
-            yield t, n
-        else:
+    def _adaptive_step(self):
+        system, stats, tol = self.system, self.stats, self.tol
+        while True:
+            t = self.t
+            stop = self._next_stop()
+            clamped = t + self.h >= stop * (1 - 1e-12)
+            t1, hh = (stop, stop - t) if clamped else (t + self.h, self.h)
+            damped = self.damp > 0 and self.scheme != "be"
+            p = 1 if (damped or self.scheme == "be") else 2
+            small, big = self.integ.doubled_step(self.scheme, t, t1, hh, self.n, damped)
+            err = system.norm(small - big) / (2**p - 1)
+            sc = max(self.scale, system.norm(small))
+            ok = err <= tol * sc
+            fac = 2.0 if err == 0 else min(2.0, max(0.1, 0.9 * (tol * sc / err) ** (1.0 / (p + 1))))
+            if ok:
+                stats.record(hh)
+                stats.restarts += int(self.restart)
+                stats.accepted.append((t, t1, err, sc, damped))
+                self.n, self.t, self.scale = small, t1, sc
+                self.restart = t1 == stop and stop < self.t_end
+                self.damp = self.damped_steps if self.restart else max(self.damp - 1, 0)
+                if self.restart:
+                    self.h = min(self.h, self.h_start)
+                elif not clamped or fac < 1:
+                    self.h = self._ladder(min(self.dt_max, hh * fac))
+                return self.t, self.n
             stats.rejected += 1
-            h = ladder(hh * fac)
-            if h < dt_min:
+            self.h = self._ladder(hh * fac)
+            if self.h < self.dt_min:
                 raise OmmError(f"transient.tol = {tol!r}: the adaptive step would fall below "
-                               f"transient.dt_min = {dt_min:.3g} s at t = {t:.6g} s; raise tol "
-                               "or lower dt_min")
+                               f"transient.dt_min = {self.dt_min:.3g} s at t = {t:.6g} s; raise "
+                               "tol or lower dt_min")
