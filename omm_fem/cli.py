@@ -24,7 +24,8 @@ def _cmd_run(args):
         base = Path(args.config).parent if args.config else None
         tspec = parse_transient(cfg, spec, base_dir=base)
         print(f"omm-fem run (transient): {label}", flush=True)
-        res = run_transient(spec, tspec, progress=not args.quiet)
+        res = run_transient(spec, tspec, progress=not args.quiet, out_dir=args.out,
+                            resume=args.resume)
         files = write_transient_outputs(res, args.out)
         print(transient_summary(res))
         print("wrote: " + ", ".join(str(f) for f in files))

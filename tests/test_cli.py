@@ -120,3 +120,49 @@ def test_transient_config_runs_through_the_cli(tmp_path):
     bad.write_text(text.split("[transient]")[0] + '[[waveform]]\ntarget = "B.x"\nkind = "step"\n'
                    "amplitude = 1.0\n")
     assert main(["run", str(bad), "--out", str(tmp_path / "o2")]) == 2
+
+
+def test_transient_resume_through_the_cli(tmp_path, monkeypatch):
+    """'omm-fem run CONFIG --out DIR --resume' continues a transient from its last
+    checkpoint and writes the results of an uninterrupted run."""
+    from pathlib import Path
+
+    from omm_fem.transient.stepper import Stepper
+
+    src = Path(__file__).resolve().parents[1] / "examples" / "transient_pulse.toml"
+    text = src.read_text().replace("t_end = 8.0e-12", "t_end = 1.0e-12").replace(
+        "vtu_times = [2.0e-12, 4.0e-12]", "vtu_times = [0.5e-12]").replace(
+        "gif_frames = 30", "gif_frames = 3\ncheckpoint_every = 5").replace(
+        "width = 6.0e-7", "width = 3.0e-7").replace("2.95e-7", "1.45e-7").replace(
+        "inside = [2.0e-7, 2.0e-7]", "inside = [2.0e-7, 1.0e-7]").replace(
+        "t0 = 3.0e-12", "t0 = 0.3e-12")
+    cfg = tmp_path / "pulse.toml"
+    cfg.write_text(text)
+    whole, cut = tmp_path / "whole", tmp_path / "cut"
+    assert main(["run", str(cfg), "--out", str(whole), "--quiet"]) == 0
+
+    real, calls = Stepper.step, []
+
+    class Killed(Exception):
+        pass
+
+    def step(self):
+        if len(calls) == 12:
+            raise Killed
+        calls.append(1)
+        return real(self)
+
+    monkeypatch.setattr(Stepper, "step", step)
+    with pytest.raises(Killed):
+        main(["run", str(cfg), "--out", str(cut), "--quiet"])
+    monkeypatch.undo()
+    assert (cut / "checkpoint.npz").exists() and not (cut / "results.json").exists()
+    assert main(["run", str(cfg), "--out", str(cut), "--quiet", "--resume"]) == 0
+    a = json.loads((whole / "results.json").read_text())
+    b = json.loads((cut / "results.json").read_text())
+    assert b["timing"]["resume"]["from_step"] == 10  # the last checkpoint before the kill
+    for res in (a, b):
+        res.pop("timing"), res.pop("provenance")
+    assert json.dumps(a) == json.dumps(b)
+    assert (whole / "traces.csv").read_bytes() == (cut / "traces.csv").read_bytes()
+    assert not (cut / "checkpoint.npz").exists()
