@@ -18,6 +18,7 @@ from omm_fem.config import parse_config
 from omm_fem.errors import OmmError
 from omm_fem.geometry import load_mesh
 from omm_fem.problem import Contact, Problem
+from omm_fem.transient import parse_transient
 from omm_fem.material import Material
 from omm_fem.units import M_E
 
@@ -52,6 +53,8 @@ def _paths(node, prefix=()):
 
 
 PATHS = [p for p, _ in _paths(BASE)]
+# a rejection message names a key: section.key, [section], or a contact/measure/waveform entry
+KEY_PATTERN = r"[A-Za-z_]+\.[A-Za-z_\[]|\[[a-z]+\]|contacts|measure|waveform"
 
 junk = st.one_of(
     st.none(), st.booleans(), st.integers(-10**6, 10**6),
@@ -64,10 +67,30 @@ junk = st.one_of(
 )
 
 
+BASE_TRANSIENT = {
+    "geometry": {"kind": "rectangle", "length": 4e-7, "width": 3e-7},
+    "mesh": {"order": 1, "size": 5e-8},
+    "material": BASE["material"],
+    "field": {"B": [0.0, 0.0, 0.0]},
+    "contacts": {"source": {"current": 0.0, "omm": "reflecting"},
+                 "drain": {"voltage": 0.0, "omm": "sink"}},
+    "transient": {"t_end": 2e-12, "dt": 5e-14, "scheme": "cn", "adaptive": False, "tol": 1e-4,
+                  "damped_steps": 2, "initial": "zero",
+                  "output": {"trace_every": 1, "vtu_times": [1e-12], "gif_frames": 5,
+                             "checkpoint_every": 10, "points": {"centre": [2e-7, 0.0]}}},
+    "waveform": [{"target": "contacts.source", "kind": "step", "amplitude": 1e-6},
+                 {"target": "B.x", "kind": "pulse", "shape": "gaussian", "amplitude": 2.0,
+                  "t0": 1e-12, "sigma": 2e-13},
+                 {"target": "B.y", "kind": "table", "t": [0.0, 1e-12, 2e-12],
+                  "values": [0.0, 1.0, 0.0]}],
+}
+PATHS_TRANSIENT = [p for p, _ in _paths(BASE_TRANSIENT)]
+
+
 @st.composite
-def mutated_config(draw):
-    cfg = copy.deepcopy(BASE)
-    path = draw(st.sampled_from(PATHS))
+def mutated_config(draw, base=BASE, paths=PATHS):
+    cfg = copy.deepcopy(base)
+    path = draw(st.sampled_from(paths))
     parent = cfg
     for k in path[:-1]:
         parent = parent[k]
@@ -91,7 +114,7 @@ def _check_config(case):
     except OmmError as exc:
         msg = str(exc)
         # the message names a key (section.key, [section] or a contact/measure name)
-        assert re.search(r"[A-Za-z_]+\.[A-Za-z_\[]|\[[a-z]+\]|contacts|measure", msg), msg
+        assert re.search(KEY_PATTERN, msg), msg
 
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -105,6 +128,31 @@ def test_fuzz_config(case):
 @given(mutated_config())
 def test_fuzz_config_many(case):
     _check_config(case)
+
+
+def _check_transient(case):
+    cfg, path = case
+    try:
+        parse_transient(cfg, parse_config(cfg))
+    except OmmError as exc:
+        msg = str(exc)
+        assert re.search(KEY_PATTERN, msg), msg
+
+
+TRANSIENT_CASES = mutated_config(BASE_TRANSIENT, PATHS_TRANSIENT)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(TRANSIENT_CASES)
+def test_fuzz_transient_config(case):
+    _check_transient(case)
+
+
+@pytest.mark.slow
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(TRANSIENT_CASES)
+def test_fuzz_transient_config_many(case):
+    _check_transient(case)
 
 
 MESH_TEXT = (Path(__file__).resolve().parents[1] / "meshes" / "cross.msh").read_text()
@@ -166,4 +214,8 @@ def test_fuzz_meshes_many(tmp_path_factory, case):
 
 def test_fuzz_helpers_cover_every_section():
     assert {p[0] for p in PATHS} == set(BASE)
+    assert {p[0] for p in PATHS_TRANSIENT} == set(BASE_TRANSIENT)
+    # the unmutated bases are valid: every rejection comes from a mutation
+    parse_config(copy.deepcopy(BASE))
+    parse_transient(BASE_TRANSIENT, parse_config(copy.deepcopy(BASE_TRANSIENT)))
     assert math.isfinite(len(MESH_TEXT))
