@@ -3,9 +3,9 @@
 A sweep is evaluated in fixed chunks of fields (the same chunks whether or
 not the run is interrupted, so a resumed run reproduces an uninterrupted one
 bit for bit). Each finished chunk is written atomically to
-``OUT/.sweep-checkpoint/chunk_NNNN.npz`` together with the configuration hash;
-``--resume`` loads the chunks of the same configuration and computes only the
-rest. The directory is removed once results.json is written.
+``OUT/.sweep-checkpoint/chunk_NNNN.npz`` together with a hash of the
+configuration, the mesh and the omm_fem version; ``--resume`` loads the chunks
+of the same run and computes only the rest. The directory is removed once results.json is written.
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ class SweepCheckpoint:
     out_dir : path
         The run's output directory.
     config_hash : str
-        SHA-256 of the configuration (omm_fem.provenance.config_hash).
+        SHA-256 of what the chunks depend on (configuration, mesh, version).
     contacts : list of str
         Contact order of the stored voltage/current arrays.
     """
@@ -75,7 +75,8 @@ class SweepCheckpoint:
                            f"{str(self.dir)!r} to start over") from None
         if str(data.get("config_sha256")) != self.hash:
             raise OmmError(f"--resume: the checkpoint in {str(self.dir)!r} belongs to another "
-                           "configuration; run without --resume (or delete it) to start over")
+                           "configuration, mesh or omm_fem version; run without --resume (or delete it) "
+                           "to start over")
         response = {key[5:]: val for key, val in data.items() if key.startswith("resp_")}
         info = json.loads(str(data["info"]))
         kept = {}

@@ -11,6 +11,8 @@ import json
 import platform
 from importlib import metadata
 
+import numpy as np
+
 DEPENDENCIES = ("numpy", "scipy", "scikit-fem", "gmsh", "meshio", "cvxopt", "matplotlib", "tqdm")
 
 
@@ -18,6 +20,21 @@ def config_hash(cfg):
     """SHA-256 of the configuration in canonical JSON form (sorted keys)."""
     text = json.dumps(cfg, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def mesh_hash(mesh, *extra):
+    """SHA-256 of a mesh's vertices, elements and boundary/region tags, and of ``extra``
+    arrays or strings (e.g. the free DOFs, the element order)."""
+    h = hashlib.sha256()
+    tags = [getattr(mesh, "boundaries", None) or {}, getattr(mesh, "subdomains", None) or {}]
+    arrays = [mesh.p, mesh.t] + [v for d in tags for _, v in sorted(d.items())]
+    for arr in arrays + [x for x in extra if not isinstance(x, str)]:
+        a = np.ascontiguousarray(arr)
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(a.tobytes())
+    h.update(" ".join([*(sorted(tags[0]) + sorted(tags[1])),
+                       *(x for x in extra if isinstance(x, str))]).encode())
+    return h.hexdigest()
 
 
 def provenance(cfg):

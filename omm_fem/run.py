@@ -7,14 +7,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import analytic
+from . import __version__, analytic
 from .config import RunSpec
 from .config.geometry import strip_width
 from .measure import Measurement, Terminals
 from .checkpoint import SweepCheckpoint
 from .io import _jsonable
 from .observables import cross_section
-from .provenance import config_hash, provenance
+from .provenance import config_hash, mesh_hash, provenance
 from .steady import Pipeline
 from .sweep import AUTO_REDUCED_MIN_FIELDS, rho_infinity_factor, rho_star, sweep_terminals
 
@@ -105,7 +105,10 @@ def run(spec: RunSpec, *, progress=True, n_profile=401, out_dir=None, resume=Fal
     profile = _strip_profile(spec, pipe, sol, obs, results, n_profile)
     kept = {}
     if spec.sweep is not None:
-        ckpt = None if out_dir is None else SweepCheckpoint(out_dir, config_hash(spec.config),
+        # chunks are reused only by a run of the same configuration, mesh and version
+        run_hash = config_hash({"config": spec.config, "omm_fem": __version__,
+                                "mesh": mesh_hash(problem.mesh, f"P{problem.order}")})
+        ckpt = None if out_dir is None else SweepCheckpoint(out_dir, run_hash,
                                                              pipe.disc.contact_names)
         kept = _sweep(spec, pipe, terminals, zeroth, meas, results, progress, ckpt, resume)
     t_end = time.perf_counter()

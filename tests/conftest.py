@@ -42,3 +42,35 @@ def make_strip():
 
 def ell_of(mat, fields):
     return boundary_layer_length([mat], fields)
+
+
+def _rect_msh(path, size):
+    """A 4e-7 m x 3e-7 m rectangle meshed by gmsh with elements of ``size`` [m];
+    tags source (x = 0), drain, edge; region sample."""
+    import gmsh
+
+    gmsh.initialize(readConfigFiles=False, interruptible=False)
+    try:
+        gmsh.option.setNumber("General.Terminal", 0)
+        gmsh.option.setNumber("General.NumThreads", 1)
+        geo = gmsh.model.geo
+        pts = [geo.addPoint(x, y, 0, size)
+               for x, y in ((0, -1.5e-7), (4e-7, -1.5e-7), (4e-7, 1.5e-7), (0, 1.5e-7))]
+        lines = [geo.addLine(pts[k], pts[(k + 1) % 4]) for k in range(4)]
+        surf = geo.addPlaneSurface([geo.addCurveLoop(lines)])
+        geo.synchronize()
+        gmsh.model.addPhysicalGroup(1, [lines[3]], name="source")
+        gmsh.model.addPhysicalGroup(1, [lines[1]], name="drain")
+        gmsh.model.addPhysicalGroup(1, [lines[0], lines[2]], name="edge")
+        gmsh.model.addPhysicalGroup(2, [surf], name="sample")
+        gmsh.model.mesh.generate(2)
+        gmsh.option.setNumber("Mesh.MshFileVersion", 4.1)
+        gmsh.write(str(path))
+    finally:
+        gmsh.finalize()
+
+
+@pytest.fixture
+def rect_msh():
+    """Writer of a gmsh rectangle mesh file: ``rect_msh(path, size)`` (see _rect_msh)."""
+    return _rect_msh

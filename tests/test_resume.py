@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 CONFIG = """
@@ -88,3 +89,32 @@ def test_resume_refuses_a_checkpoint_of_another_config(tmp_path):
     assert resp["V"].shape == (2, 2) and kept == {} and info == {"chunks": 1}
     with pytest.raises(OmmError, match="another configuration"):
         SweepCheckpoint(tmp_path, "hash-b", ["source", "drain"]).load(0)
+
+
+def test_resume_refuses_sweep_chunks_of_another_mesh(tmp_path, rect_msh):
+    """Same configuration, but the mesh file was regenerated between the kill and the
+    resume: the finished chunks belong to the old mesh and are refused."""
+    from omm_fem.config import parse_config
+    from omm_fem.errors import OmmError
+    from omm_fem.run import run
+
+    msh = tmp_path / "device.msh"
+    rect_msh(msh, 5e-8)
+    cfg = {"geometry": {"kind": "mesh", "file": str(msh)}, "mesh": {"order": 1},
+           "material": {"D": 1e-2, "tau": 1e-12, "alpha": 0.05, "sigma": 1.6e-3,
+                        "mobility": 1.0, "X": [[24.4, 0, 0], [0, 24.4, 0], [0, 0, 2.44]],
+                        "X_unit": "1/m_e"},
+           "field": {"B": [1.0, 0.0, 0.0]},
+           "sweep": {"B_T": {"start": 0.0, "stop": 2.0, "num": 20}, "method": "direct"},
+           "contacts": {"source": {"current": 1e-6}, "drain": {"voltage": 0.0}}}
+    out = tmp_path / "out"
+    first = run(parse_config(cfg), progress=False, out_dir=out)  # outputs never written
+    assert sorted(p.name for p in (out / ".sweep-checkpoint").iterdir()) == [
+        "chunk_0000.npz", "chunk_0001.npz"]
+    again = run(parse_config(cfg), progress=False, out_dir=out, resume=True)
+    assert again.results["timing"]["sweep_fields_from_checkpoint"] == 20
+    for key in ("rho", "rho_star"):
+        assert np.array_equal(again.results["sweep"][key], first.results["sweep"][key])
+    rect_msh(msh, 4e-8)
+    with pytest.raises(OmmError, match="another configuration, mesh or omm_fem version"):
+        run(parse_config(cfg), progress=False, out_dir=out, resume=True)

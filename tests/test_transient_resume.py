@@ -185,42 +185,16 @@ def test_checkpoint_of_another_config_is_refused(tmp_path, monkeypatch):
                          resume=True).results["timing"]["resume"]["from_step"] > 6
 
 
-def _rect_msh(path, size):
-    """A 4e-7 m x 3e-7 m rectangle meshed by gmsh with elements of ``size`` [m];
-    tags source (x = 0), drain, edge; region sample."""
-    import gmsh
-
-    gmsh.initialize(readConfigFiles=False, interruptible=False)
-    try:
-        gmsh.option.setNumber("General.Terminal", 0)
-        gmsh.option.setNumber("General.NumThreads", 1)
-        geo = gmsh.model.geo
-        pts = [geo.addPoint(x, y, 0, size)
-               for x, y in ((0, -1.5e-7), (4e-7, -1.5e-7), (4e-7, 1.5e-7), (0, 1.5e-7))]
-        lines = [geo.addLine(pts[k], pts[(k + 1) % 4]) for k in range(4)]
-        surf = geo.addPlaneSurface([geo.addCurveLoop(lines)])
-        geo.synchronize()
-        gmsh.model.addPhysicalGroup(1, [lines[3]], name="source")
-        gmsh.model.addPhysicalGroup(1, [lines[1]], name="drain")
-        gmsh.model.addPhysicalGroup(1, [lines[0], lines[2]], name="edge")
-        gmsh.model.addPhysicalGroup(2, [surf], name="sample")
-        gmsh.model.mesh.generate(2)
-        gmsh.option.setNumber("Mesh.MshFileVersion", 4.1)
-        gmsh.write(str(path))
-    finally:
-        gmsh.finalize()
-
-
-def test_checkpoint_of_another_mesh_is_refused(tmp_path, monkeypatch):
+def test_checkpoint_of_another_mesh_is_refused(tmp_path, monkeypatch, rect_msh):
     """Same configuration, but the mesh file was regenerated between the kill and the resume."""
     msh = tmp_path / "device.msh"
-    _rect_msh(msh, 5e-8)
+    rect_msh(msh, 5e-8)
     cfg = with_(CFG, geometry={"kind": "mesh", "file": str(msh)}, mesh={"order": 1})
     steps_counted(monkeypatch, stop_after=5)
     with pytest.raises(Killed):
         run_transient(*specs(cfg), progress=False, out_dir=tmp_path / "out")
     monkeypatch.undo()
-    _rect_msh(msh, 4e-8)
+    rect_msh(msh, 4e-8)
     with pytest.raises(OmmError, match=r"belongs to another run: .*mesh \(mesh hash"):
         run_transient(*specs(cfg), progress=False, out_dir=tmp_path / "out", resume=True)
 

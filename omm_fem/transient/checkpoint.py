@@ -26,7 +26,6 @@ removes the checkpoint once every output file is written.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import zipfile
 from dataclasses import asdict
@@ -37,7 +36,7 @@ import numpy as np
 from .. import __version__
 from ..errors import OmmError
 from ..io import atomic_write, ensure_dir
-from ..provenance import config_hash
+from ..provenance import config_hash, mesh_hash
 
 NAME = "checkpoint.npz"
 FORMAT = 1
@@ -54,15 +53,9 @@ def fingerprint(config, tspec, system):
     system : TransientSystem
     """
     pb = system.problem
-    h = hashlib.sha256()
-    for arr in (pb.mesh.p, pb.mesh.t, system.free):
-        a = np.ascontiguousarray(arr)
-        h.update(f"{a.dtype.str}{a.shape}".encode())
-        h.update(a.tobytes())
-    h.update(f"P{pb.order} {system.disc.ndofs}".encode())
     return {"format": FORMAT, "omm_fem": __version__,
             "config_sha256": config_hash({"config": config, "transient": asdict(tspec)}),
-            "mesh_sha256": h.hexdigest()}
+            "mesh_sha256": mesh_hash(pb.mesh, system.free, f"P{pb.order} {system.disc.ndofs}")}
 
 
 def _plain(obj):
