@@ -88,6 +88,23 @@ def test_waveform_values_left_limits_and_breakpoints():
     assert table.breakpoints() == [1.0, 2.0, 4.0]
 
 
+def test_extreme_waveform_times_evaluate_without_overflow():
+    """A gaussian or ramp far narrower than the time scale of the call (numpy times
+    included) gives its limit values, with no floating-point warning."""
+    import warnings
+
+    gauss = make_waveform({"target": "B.y", "kind": "pulse", "shape": "gaussian",
+                           "amplitude": 3.0, "t0": 1e-12, "sigma": 1e-300})
+    ramp = make_waveform({"target": "B.x", "kind": "ramp", "amplitude": 4.0, "t0": 1e-12,
+                          "duration": 1e-300})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for t in (np.float64(0.0), np.float64(2e-12), 0.0, 2e-12):
+            assert gauss.value(t) == 0.0
+        assert (ramp.value(np.float64(0.0)), ramp.value(np.float64(2e-12))) == (0.0, 4.0)
+        assert gauss.value(np.float64(1e-12)) == 3.0
+
+
 def test_schedule_sums_waveforms_per_target_and_keeps_the_rest():
     contacts = {"source": Contact("source", current=1e-6), "drain": Contact("drain", voltage=0.0)}
     waves = [make_waveform(w) for w in (

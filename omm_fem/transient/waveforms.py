@@ -101,6 +101,7 @@ class Waveform:
     def value(self, t, left=False):
         """Value at time ``t`` [s]; ``left=True`` gives the left limit at a jump."""
         k = self.kind
+        t = float(t)  # Python floats: an extreme ratio below gives inf, not a numpy warning
         if k == "table":
             return float(np.interp(t, self.t, self.values))
         if k == "step":
@@ -112,7 +113,8 @@ class Waveform:
             t1 = self.t0 + self.width
             s = 1.0 if ((self.t0 < t <= t1) if left else (self.t0 <= t < t1)) else 0.0
         elif k == "pulse":
-            s = math.exp(-0.5 * ((t - self.t0) / self.sigma) ** 2)
+            z = abs(t - self.t0) / self.sigma
+            s = math.exp(-0.5 * z * z) if z < 40.0 else 0.0  # exp(-800) underflows anyway
         else:  # sine
             on = t > self.t0 if left else t >= self.t0
             s = math.sin(2 * math.pi * self.frequency * (t - self.t0) + self.phase) if on else 0.0
