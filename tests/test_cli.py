@@ -122,7 +122,7 @@ def test_transient_config_runs_through_the_cli(tmp_path):
     assert main(["run", str(bad), "--out", str(tmp_path / "o2")]) == 2
 
 
-def test_transient_resume_through_the_cli(tmp_path, monkeypatch):
+def test_transient_resume_through_the_cli(tmp_path, monkeypatch, capsys):
     """'omm-fem run CONFIG --out DIR --resume' continues a transient from its last
     checkpoint and writes the results of an uninterrupted run."""
     from pathlib import Path
@@ -157,7 +157,9 @@ def test_transient_resume_through_the_cli(tmp_path, monkeypatch):
         main(["run", str(cfg), "--out", str(cut), "--quiet"])
     monkeypatch.undo()
     assert (cut / "checkpoint.npz").exists() and not (cut / "results.json").exists()
+    capsys.readouterr()
     assert main(["run", str(cfg), "--out", str(cut), "--quiet", "--resume"]) == 0
+    assert "resumed at step 10;" in capsys.readouterr().out
     a = json.loads((whole / "results.json").read_text())
     b = json.loads((cut / "results.json").read_text())
     assert b["timing"]["resume"]["from_step"] == 10  # the last checkpoint before the kill

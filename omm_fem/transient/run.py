@@ -293,6 +293,8 @@ def summary(result):
         lines.append("note: B(t) varies and the scheme is implicit in the precession, so each "
                      "new field costs a factorization; scheme = 'strang' needs only one")
     t = r["timing"]
-    lines.append(f"time: {t['total_s'] + t.get('setup_s', 0.0):.1f} s (stepping "
+    run_part = (f"resumed at step {t['resume']['from_step']}; stepping and traces count the "
+                "whole run: " if "resume" in t else "")
+    lines.append(f"time: {t['total_s'] + t.get('setup_s', 0.0):.1f} s ({run_part}stepping "
                  f"{t['stepping_s']:.2f} s, traces {t['observing_s']:.2f} s)")
     return "\n".join(lines)
