@@ -89,6 +89,10 @@ def summary(res: RunResult):
                          + ("" if sw["rho_star"] is not None else f"; {sw['rho_star_note']}"))
         else:
             lines.append(f"angle sweep: {len(sw['angle_deg'])} angles at |B| = {sw['B_T']:g} T")
+        reused = r["timing"].get("sweep_fields_from_checkpoint", 0)
+        if reused:
+            lines.append(f"resumed: {reused} sweep fields taken from the checkpoint of the "
+                         "killed run")
     lines += [f"WARNING: {w}" for w in r.get("warnings", [])]
     lines.append(f"time: {r['timing']['total_s']:.1f} s")
     return "\n".join(lines)

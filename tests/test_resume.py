@@ -70,9 +70,11 @@ def test_kill_and_resume_gives_the_uninterrupted_result(tmp_path):
     done = sorted(p.name for p in (out / ".sweep-checkpoint").glob("chunk_*.npz"))
     assert done and len(done) < 3
 
-    subprocess.run(_cmd(cfg, out, "--resume"), check=True, capture_output=True)
+    done_run = subprocess.run(_cmd(cfg, out, "--resume"), check=True, capture_output=True,
+                              text=True)
     full, res = _results(out)
     assert full["timing"]["sweep_fields_from_checkpoint"] == 16 * len(done)
+    assert f"resumed: {16 * len(done)} sweep fields taken from the checkpoint" in done_run.stdout
     assert json.dumps(res, sort_keys=True) == json.dumps(ref, sort_keys=True)
     assert (out / "fields_sweep_0005.vtu").exists() and (out / "fields_sweep_0040.vtu").exists()
 
