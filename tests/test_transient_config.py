@@ -275,6 +275,53 @@ def test_restart_file_from_another_mesh_is_refused(configured, tmp_path):
         run_transient(*specs(cfg), progress=False)
 
 
+def _damaged_states(out, tmp_path):
+    """(file, what the error must say) for damaged copies of a final_state.npz."""
+    good = (out / "final_state.npz").read_bytes()
+    with np.load(out / "final_state.npz") as z:
+        arrays = {k: z[k] for k in z.files}
+    cases = []
+
+    def save(name, **arrs):
+        path = tmp_path / name
+        np.savez(path, **arrs)
+        return path
+
+    (tmp_path / "garbage.npz").write_bytes(b"not numpy at all")
+    cases.append((tmp_path / "garbage.npz", "not an .npz archive"))
+    (tmp_path / "truncated.npz").write_bytes(good[: len(good) // 2])
+    cases.append((tmp_path / "truncated.npz", "not an .npz archive"))
+    cases.append((save("nokey.npz", n=arrays["n_C_per_m2"]), r"it has no \['n_C_per_m2', "))
+    cases.append((save("objects.npz", **{**arrays, "points_m": np.array([None, 1], object)}),
+                  "not a readable .npz archive"))
+    cases.append((save("text.npz", **{**arrays, "order": np.array("P2")}), "not numeric"))
+    cases.append((save("order.npz", **{**arrays, "order": np.array(3)}), "order = "))
+    cases.append((save("shape.npz", **{**arrays, "n_C_per_m2": arrays["n_C_per_m2"][:2]}),
+                  r"shape \(2, "))
+    bad = arrays["n_C_per_m2"].copy()
+    bad[0, 0] = np.nan
+    cases.append((save("nan.npz", **{**arrays, "n_C_per_m2": bad}), "non-finite"))
+    return cases
+
+
+def test_damaged_restart_file_is_a_config_error_before_meshing(configured, tmp_path,
+                                                               monkeypatch):
+    """A damaged final_state.npz is refused by parse_transient (no mesh exists yet) with a
+    message naming the key and the file; the intact file is accepted."""
+    _, _, out = configured
+    cfg = with_(("transient", "initial"), "file")
+    spec = parse_config(copy.deepcopy({k: v for k, v in cfg.items() if k not in SECTIONS}))
+    monkeypatch.setattr(type(spec), "build_problem",
+                        lambda self: pytest.fail("meshed before the file was checked"))
+    for path, what in _damaged_states(out, tmp_path):
+        bad = with_(("transient", "initial_file"), str(path), cfg)
+        with pytest.raises(ConfigError, match=r"transient\.initial_file = .*" + path.name
+                           + ".* is invalid: .*" + what):
+            parse_transient(bad, spec)
+    ok = with_(("transient", "initial_file"), str(out / "final_state.npz"), cfg)
+    assert parse_transient(ok, spec).initial_file == out / "final_state.npz"
+
+
 def test_steady_initial_state_is_a_fixed_point():
     cfg = with_(("waveform",), [{"target": "contacts.source", "kind": "step", "amplitude": 1e-6}])
     cfg = with_(("transient", "initial"), "steady", cfg)

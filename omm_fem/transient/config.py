@@ -42,6 +42,7 @@ import numpy as np
 
 from ..errors import ConfigError, OmmError
 from ..problem import boundary_layer_length
+from .outputs import read_state
 from .stepper import SCHEMES
 from .waveforms import FIELD_TARGETS, Schedule, make_waveform
 
@@ -191,6 +192,7 @@ def _parse(cfg, spec, base_dir):
         if path is None or not path.is_file():
             raise ConfigError(f"transient.initial_file = {ifile!r} is invalid: no such file "
                               "(a final_state.npz written by an earlier transient run)")
+        read_state(path)  # a damaged file is a config error, found before any meshing
         ifile = path
 
     out = tr.get("output", {})

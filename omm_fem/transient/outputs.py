@@ -11,12 +11,14 @@ The run's ``checkpoint.npz`` (checkpoint.py) is removed once these are written.
 """
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 from types import SimpleNamespace
 from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
+from ..errors import ConfigError
 from ..io import atomic_write, ensure_dir, write_csv, write_json, write_vtu
 from ..observables import cell_currents
 
@@ -84,3 +86,50 @@ def write_state(path, result):
                      t_s=result.results["transient"]["t_end_s"])
 
     return atomic_write(path, w)
+
+
+STATE_KEYS = {"n_C_per_m2", "points_m", "order"}
+
+
+def read_state(path, where="transient.initial_file"):
+    """Read a ``final_state.npz`` of :func:`write_state` (no pickles).
+
+    Returns
+    -------
+    n : ndarray (3, ndofs)
+        [C/m^2].
+    points : ndarray (2, nvertices)
+        Mesh vertices [m].
+    order : int
+
+    Raises
+    ------
+    ConfigError
+        Naming ``where``: the file is not such a file (unreadable, truncated,
+        keys or shapes missing, values not finite).
+    """
+    head = f"{where} = {str(path)!r} is invalid"
+    what = "expected a final_state.npz written by an earlier transient run"
+    if not zipfile.is_zipfile(path):
+        raise ConfigError(f"{head}: not an .npz archive (truncated or another format); {what}")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in STATE_KEYS & set(data.files)}
+            files = sorted(data.files)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise ConfigError(f"{head}: not a readable .npz archive ({exc}); {what}") from None
+    if len(arrays) < len(STATE_KEYS):
+        raise ConfigError(f"{head}: it has no {sorted(STATE_KEYS - set(arrays))} (it has "
+                          f"{files}); {what}")
+    if any(a.dtype.kind not in "iuf" for a in arrays.values()):
+        raise ConfigError(f"{head}: its arrays are not numeric; {what}")
+    n, pts, order = (arrays["n_C_per_m2"].astype(float), arrays["points_m"].astype(float),
+                     arrays["order"])
+    if order.shape != () or order.dtype.kind not in "iu" or int(order) not in (1, 2):
+        raise ConfigError(f"{head}: order = {order!r}, expected 1 or 2")
+    if n.ndim != 2 or n.shape[0] != 3 or pts.ndim != 2 or pts.shape[0] != 2:
+        raise ConfigError(f"{head}: n_C_per_m2 of shape {n.shape} and points_m of shape "
+                          f"{pts.shape}, expected (3, ndofs) and (2, nvertices)")
+    if not (np.all(np.isfinite(n)) and np.all(np.isfinite(pts))):
+        raise ConfigError(f"{head}: it holds non-finite values")
+    return n, pts, int(order)

@@ -13,6 +13,7 @@ from ..provenance import provenance
 from ..steady import Pipeline
 from .checkpoint import Checkpoint, fingerprint
 from .observe import Observation, Tracer, two_terminal
+from .outputs import read_state
 from .stepper import StepStats, Stepper
 from .system import TransientSystem
 from .waveforms import Schedule
@@ -36,10 +37,7 @@ def initial_state(system, tspec):
         return np.zeros((3, system.nfree))
     if tspec.initial == "steady":
         return system.steady(0.0)
-    with np.load(tspec.initial_file) as data:
-        n = np.asarray(data["n_C_per_m2"], float)
-        pts = np.asarray(data["points_m"], float)
-        order = int(data["order"])
+    n, pts, order = read_state(tspec.initial_file)
     mesh = system.problem.mesh
     where = f"transient.initial_file = {str(tspec.initial_file)!r}"
     if order != system.problem.order or n.shape != (3, system.disc.ndofs) \
