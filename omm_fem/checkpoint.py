@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -70,7 +71,9 @@ class SweepCheckpoint:
         try:
             with np.load(path, allow_pickle=False) as z:
                 data = {key: z[key] for key in z.files}
-        except (OSError, ValueError) as exc:
+            if "config_sha256" not in data or "info" not in data:
+                raise ValueError(f"it has no config hash or info, only {sorted(data)}")
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
             raise OmmError(f"checkpoint {str(path)!r} cannot be read ({exc}); delete "
                            f"{str(self.dir)!r} to start over") from None
         if str(data.get("config_sha256")) != self.hash:

@@ -91,6 +91,15 @@ def test_resume_refuses_a_checkpoint_of_another_config(tmp_path):
     assert resp["V"].shape == (2, 2) and kept == {} and info == {"chunks": 1}
     with pytest.raises(OmmError, match="another configuration"):
         SweepCheckpoint(tmp_path, "hash-b", ["source", "drain"]).load(0)
+    # a chunk damaged outside the program (writes are atomic) is refused by name
+    whole = a.path(0).read_bytes()
+    for damaged in (whole[: len(whole) // 2], b"garbage"):
+        a.path(0).write_bytes(damaged)
+        with pytest.raises(OmmError, match=r"checkpoint .*chunk_0000\.npz.* cannot be read"):
+            a.load(0)
+    np.savez(a.path(0), other=np.zeros(2))
+    with pytest.raises(OmmError, match="cannot be read .*no config hash"):
+        a.load(0)
 
 
 def test_resume_refuses_sweep_chunks_of_another_mesh(tmp_path, rect_msh):
