@@ -68,6 +68,10 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if getattr(args, "out", None) is not None:
+            from .io import check_out_dir
+
+            check_out_dir(args.out)  # seconds, not hours, to learn that results cannot be saved
         return args.func(args)
     except OmmError as exc:
         print(f"omm-fem: error: {exc}", file=sys.stderr)

@@ -33,6 +33,24 @@ def _jsonable(obj):
     return obj
 
 
+def check_out_dir(path, name="--out"):
+    """Refuse, before any work, an output directory that cannot be created or written.
+
+    Creates nothing: ``path`` must be a directory or not exist yet, and its
+    nearest existing ancestor a writable directory.
+    """
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise OmmError(f"{name} {str(path)!r} is an existing file, not a directory; choose a "
+                       "directory (it is created if missing)")
+    anc = p if p.exists() else next((a for a in p.absolute().parents if a.exists()), None)
+    if anc is None or not anc.is_dir():
+        raise OmmError(f"{name} {str(path)!r} cannot be created: {str(anc)!r} is a file")
+    if not os.access(anc, os.W_OK | os.X_OK):
+        raise OmmError(f"{name} {str(path)!r} is not writable ({str(anc)!r} does not allow it)")
+    return p
+
+
 def ensure_dir(path):
     path = Path(path)
     try:

@@ -1,5 +1,6 @@
 """The command line: the built-in example, a configured run, and errors."""
 import json
+import re
 import subprocess
 import sys
 
@@ -168,3 +169,18 @@ def test_transient_resume_through_the_cli(tmp_path, monkeypatch, capsys):
     assert json.dumps(a) == json.dumps(b)
     assert (whole / "traces.csv").read_bytes() == (cut / "traces.csv").read_bytes()
     assert not (cut / "checkpoint.npz").exists()
+
+
+@pytest.mark.parametrize("command", [["run"], ["xtensor"], ["validate", "--quick"]])
+def test_unusable_output_directory_is_refused_before_any_work(tmp_path, capsys, monkeypatch,
+                                                              command):
+    import omm_fem.config as config
+
+    monkeypatch.setattr(config, "parse_config", lambda *a, **k: pytest.fail("did work"))
+    afile = tmp_path / "afile"
+    afile.write_text("keep me")
+    for out, msg in ((afile, "is an existing file, not a directory"),
+                     (afile / "sub", "cannot be created: .*afile' is a file")):
+        assert main([*command, "--out", str(out)]) == 2
+        assert re.search(rf"omm-fem: error: --out .*{msg}", capsys.readouterr().err)
+    assert afile.read_text() == "keep me"
