@@ -19,5 +19,12 @@ class MeshError(OmmError):
 
 
 def bad_value(field, value, allowed):
-    """Build the standard message: ``field = value is invalid: allowed``."""
-    return f"{field} = {value!r} is invalid: {allowed}"
+    """Build the standard message: ``field = value is invalid: allowed``.
+
+    A long value (e.g. a polygon of thousands of points) is shortened to its
+    first and last 80 characters of text.
+    """
+    text = repr(value)
+    if len(text) > 200:
+        text = f"{text[:80]} ... {text[-80:]} ({len(text)} characters)"
+    return f"{field} = {text} is invalid: {allowed}"

@@ -107,6 +107,55 @@ def test_polygon_validation(kwargs, match):
         polygon(**kwargs)
 
 
+SQUARE = [[0, 0], [1, 0], [1, 1], [0, 1]]
+
+
+@pytest.mark.parametrize("holes,match", [
+    ([[[2, 2], [3, 2], [3, 3]]], r"holes\[0\] = .* lies outside the outline"),
+    ([[[0.5, 0.5], [1.5, 0.5], [1.5, 0.8]]], r"holes\[0\] = .* crosses or touches the outline"),
+    ([[[0.5, 0.0], [0.7, 0.3], [0.3, 0.3]]], r"holes\[0\] = .* crosses or touches the outline"),
+    ([[[0.2, 0.2], [0.6, 0.2], [0.6, 0.6]], [[0.5, 0.3], [0.8, 0.3], [0.8, 0.8]]],
+     r"holes\[1\] = .* meets or contains geometry.holes\[0\]"),
+    ([[[0.1, 0.1], [0.9, 0.1], [0.9, 0.9], [0.1, 0.9]], [[0.4, 0.4], [0.6, 0.4], [0.6, 0.6]]],
+     r"holes\[1\] = .* meets or contains geometry.holes\[0\]"),
+    ([[[0.4, 0.4], [0.6, 0.4], [0.6, 0.6]], [[0.1, 0.1], [0.9, 0.1], [0.9, 0.9], [0.1, 0.9]]],
+     r"holes\[1\] = .* meets or contains geometry.holes\[0\]"),
+])
+def test_bad_holes_are_config_errors_before_meshing(holes, match, monkeypatch):
+    """A hole crossing the outline used to hang the mesher; every bad hole is now a
+    ConfigError from the parser, before gmsh starts."""
+    import importlib
+
+    from omm_fem.config.geometry import parse_geometry
+
+    poly = importlib.import_module("omm_fem.geometry.polygon")  # the module, not the function
+
+    monkeypatch.setattr(poly, "gmsh_session", lambda *a: pytest.fail("meshing started"))
+    scaled = [[[x * U, y * U] for x, y in h] for h in holes]
+    tab = {"kind": "polygon", "outline": [[x * U, y * U] for x, y in SQUARE], "holes": scaled,
+           "tags": {"source": [0], "drain": [2]}}
+    with pytest.raises(OmmError, match=r"geometry\." + match):
+        parse_geometry(tab)
+    with pytest.raises(OmmError, match=match):
+        polygon(outline=tab["outline"], holes=scaled)
+
+
+def test_polygon_checks_accept_concave_outlines_and_inner_holes():
+    from omm_fem.geometry.polygon import polygon_loops
+
+    comb = [[0, 0], [4, 0], [4, 2], [3, 2], [3, 1], [2, 1], [2, 2], [1, 2], [1, 1], [0, 1]]
+    loops = polygon_loops(comb, [[[0.2, 0.2], [0.6, 0.2], [0.6, 0.6]],
+                                 [[3.2, 0.2], [3.8, 0.2], [3.8, 1.8], [3.2, 1.8]]])
+    assert len(loops) == 3
+    # a long outline is checked with bounded memory; its error message stays short
+    th = np.linspace(0, 2 * np.pi, 2001)[:-1]
+    circle = np.c_[np.cos(th), np.sin(th)]
+    assert len(polygon_loops(circle, [0.5 * circle])) == 2
+    with pytest.raises(OmmError, match=r"holes\[0\] = \[\[.{60,100} \.\.\. .* characters\) "
+                                       "is invalid: crosses"):
+        polygon_loops(circle, [circle + [0.5, 0.0]])
+
+
 def test_hall_bar_validation():
     with pytest.raises(OmmError, match="geometry.arms"):
         hall_bar(length=8 * U, width=1 * U, arms=[3 * U, 3.2 * U], arm_width=0.3 * U,

@@ -54,11 +54,9 @@ def parse_geometry(tab, base_dir=None):
         tags = tab.get("tags", {})
         if not isinstance(tags, dict):
             raise ConfigError(f"geometry.tags = {tags!r} is invalid: expected a table name -> segments")
-        from ..geometry.polygon import _loop, _segment_tags
+        from ..geometry.polygon import _segment_tags, polygon_loops
 
-        loops = [_loop("geometry.outline", g["outline"])]
-        loops += [_loop(f"geometry.holes[{k}]", h) for k, h in enumerate(g["holes"])]
-        _segment_tags(loops, tags)
+        _segment_tags(polygon_loops(g["outline"], g["holes"]), tags)
         g["polygon_tags"] = tags
         g["tags"] = sorted(set(tags) | {"edge"})
     elif kind == "annulus":

@@ -33,25 +33,99 @@ def _loop(name, pts):
     return arr
 
 
-def _cross(u, v):
-    return u[0] * v[1] - u[1] * v[0]
+def _segments_meet(P, Q, skip_adjacent=False):
+    """True if a segment of closed loop P meets (crosses or touches) one of loop Q.
+
+    ``skip_adjacent``: P is Q, and segments sharing a vertex are not compared.
+    Orientation tests in numpy over all pairs; a touch is within 1e-12 of the
+    loops' extent.
+    """
+    tol = 1e-12 * max(np.ptp(np.vstack([P, Q]), axis=0).max(), 1e-300)
+    rows = max(1, 200_000 // len(Q))  # pairs per block: bounded memory for long outlines
+    return any(_block_meets(P, Q, i, min(i + rows, len(P)), tol, skip_adjacent)
+               for i in range(0, len(P), rows))
+
+
+def _block_meets(P, Q, i0, i1, tol, skip_adjacent):
+    """_segments_meet for the segments i0..i1-1 of P."""
+    a, b = P[i0:i1], np.roll(P, -1, axis=0)[i0:i1]
+    c, d = Q, np.roll(Q, -1, axis=0)
+
+    def orient(p, q, r):  # sign of the area of (p, q, r) for all pairs (i over P, j over Q)
+        return ((q[..., 0] - p[..., 0]) * (r[..., 1] - p[..., 1])
+                - (q[..., 1] - p[..., 1]) * (r[..., 0] - p[..., 0]))
+
+    A, B = a[:, None, :], b[:, None, :]
+    C, D = c[None, :, :], d[None, :, :]
+    d1, d2 = orient(A, B, C), orient(A, B, D)
+    d3, d4 = orient(C, D, A), orient(C, D, B)
+    lp = np.hypot(*(B - A).T).T
+    lq = np.hypot(*(D - C).T).T
+    # signed distances (area / length) against the tolerance
+    s1, s2, s3, s4 = d1 / lp, d2 / lp, d3 / lq, d4 / lq
+    proper = (s1 * s2 < 0) & (s3 * s4 < 0) & (np.abs(s1) > tol) & (np.abs(s2) > tol) \
+        & (np.abs(s3) > tol) & (np.abs(s4) > tol)
+
+    def on_segment(s, p, q, r):  # r within tol of the segment p-q
+        lo, hi = np.minimum(p, q) - tol, np.maximum(p, q) + tol
+        return (np.abs(s) <= tol) & np.all((r >= lo) & (r <= hi), axis=-1)
+
+    touch = (on_segment(s1, A, B, C) | on_segment(s2, A, B, D)
+             | on_segment(s3, C, D, A) | on_segment(s4, C, D, B))
+    meet = proper | touch
+    if skip_adjacent:
+        n = len(P)
+        i, j = np.arange(i0, i1)[:, None], np.arange(n)[None, :]
+        meet &= (np.abs(i - j) > 1) & (np.abs(i - j) != n - 1)
+    return bool(meet.any())
 
 
 def _self_intersects(P):
-    n = len(P)
-    for i in range(n):
-        a, b = P[i], P[(i + 1) % n]
-        for j in range(i + 2, n):
-            if i == 0 and j == n - 1:
-                continue
-            c, d = P[j], P[(j + 1) % n]
-            d1 = _cross(b - a, c - a)
-            d2 = _cross(b - a, d - a)
-            d3 = _cross(d - c, a - c)
-            d4 = _cross(d - c, b - c)
-            if d1 * d2 < 0 and d3 * d4 < 0:
-                return True
-    return False
+    return _segments_meet(P, P, skip_adjacent=True)
+
+
+def _inside(point, P):
+    """Point strictly inside the closed loop P (even-odd rule; not on it)."""
+    x, y = point
+    a, b = P, np.roll(P, -1, axis=0)
+    up = (a[:, 1] > y) != (b[:, 1] > y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        xc = a[:, 0] + (y - a[:, 1]) * (b[:, 0] - a[:, 0]) / (b[:, 1] - a[:, 1])
+    return bool(np.count_nonzero(up & (x < xc)) % 2)
+
+
+def polygon_loops(outline, holes=()):
+    """Validated loops [outline, hole 0, ...] as (n, 2) arrays.
+
+    Raises
+    ------
+    OmmError
+        Naming geometry.outline or geometry.holes[k]: too few or repeated
+        points, zero area, a loop that intersects itself, a hole that meets
+        or lies outside the outline, holes that meet or nest.
+    """
+    loops = [_loop("geometry.outline", outline)]
+    loops += [_loop(f"geometry.holes[{k}]", h) for k, h in enumerate(holes)]
+    _check_holes(loops)
+    return loops
+
+
+def _check_holes(loops):
+    """Holes lie inside the outline, apart from it and from each other."""
+    outline = loops[0]
+    for k, hole in enumerate(loops[1:]):
+        name = f"geometry.holes[{k}]"
+        if _segments_meet(hole, outline):
+            raise OmmError(bad_value(name, hole.tolist(), "crosses or touches the outline; a "
+                                     "hole must lie strictly inside it"))
+        if not _inside(hole[0], outline):
+            raise OmmError(bad_value(name, hole.tolist(), "lies outside the outline; a hole must "
+                                     "lie strictly inside it"))
+        for j, other in enumerate(loops[1:k + 1]):
+            if _segments_meet(hole, other) or _inside(hole[0], other) \
+                    or _inside(other[0], hole):
+                raise OmmError(bad_value(name, hole.tolist(), f"meets or contains "
+                                         f"geometry.holes[{j}]; holes must be apart"))
 
 
 def polygon(*, outline, holes=(), tags=None, region="sample", size=None, edge_size=None,
@@ -80,8 +154,7 @@ def polygon(*, outline, holes=(), tags=None, region="sample", size=None, edge_si
     -------
     skfem.MeshTri
     """
-    loops = [_loop("geometry.outline", outline)]
-    loops += [_loop(f"geometry.holes[{k}]", h) for k, h in enumerate(holes)]
+    loops = polygon_loops(outline, holes)
     extent = np.ptp(loops[0], axis=0)
     size = min(extent) / 10 if size is None else _length("mesh.size", size)
     edge_size = size if edge_size is None else min(_length("mesh.edge_size", edge_size), size)
