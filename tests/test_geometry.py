@@ -162,3 +162,17 @@ def test_hall_bar_validation():
                  arm_length=0.6 * U)
     with pytest.raises(OmmError, match="geometry.arms"):
         hall_bar(length=8 * U, width=1 * U, arms=[0.1 * U], arm_width=0.3 * U, arm_length=0.6 * U)
+
+
+def test_grading_band_holds_along_long_edges():
+    """The size field measures the distance to points sampled along each curve; on an
+    edge 1000 bands long the samples used to be farther apart than the band is wide,
+    and boundary elements grew to several edge_size between them."""
+    edge = 1e-9
+    mesh = rectangle(length=2000 * edge, width=100 * edge, size=40 * edge, edge_size=edge,
+                     layer=2 * edge)
+    f = mesh.facets[:, mesh.boundaries["edge"]]
+    lengths = np.hypot(*(mesh.p[:, f[0]] - mesh.p[:, f[1]]))
+    assert np.isclose(lengths.sum(), 2 * 2000 * edge)
+    # edge_size is an upper bound of the element edges in the band (EDGE_TARGET)
+    assert lengths.max() <= edge
