@@ -139,3 +139,25 @@ def _toml(cfg):
             lines.append(f"[{sec}]")
             lines.extend(f"{k} = {val(v)}" for k, v in body.items())
     return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("geometry", [
+    {"kind": "rectangle", "length": 1e-6, "width": 1e-6},
+    {"kind": "rectangle", "length": 2e-6, "width": 2e-9},  # narrower than an element
+    {"kind": "annulus", "inner_radius": 1e-6, "outer_radius": 1.003e-6},
+])
+def test_mesh_size_estimate_is_within_a_factor_two(geometry):
+    """The max_dofs guard refuses a run before meshing from an estimate of the unknowns;
+    it must not be far off, least of all for narrow strips, where only the boundary
+    nodes count (the area-based estimate was 10x low there)."""
+    from omm_fem.config import default_config
+
+    cfg = default_config()
+    cfg.pop("sweep")
+    cfg["geometry"] = geometry
+    if geometry["kind"] == "annulus":
+        cfg["contacts"] = {"inner": {"current": 1e-6}, "outer": {"voltage": 0.0}}
+    spec = parse_config(cfg)
+    est = spec.resolved["estimated_dofs"]
+    actual = 4 * spec.build_problem().mesh.p.shape[1]  # P2: about 4 DOFs per vertex
+    assert 0.5 <= est / actual <= 2.0, (est, actual)

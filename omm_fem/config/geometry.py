@@ -128,6 +128,7 @@ def estimate_dofs(g, size, edge, order):
         h = np.minimum(size, h_edge + GROWTH * np.maximum(0.0, d - LAYER * edge))
         excess = float(np.trapezoid(1.0 / (0.866 * h**2) - 1.0 / (0.866 * size**2), d))
         nodes = min(per * excess, area / (0.866 * h_edge**2)) + area / (0.866 * size**2)
+        nodes = max(nodes, per / h_edge)  # the boundary nodes alone (narrow strips)
     nodes = nodes if np.isfinite(nodes) else np.inf
     return nodes * (4 if order == 2 else 1)
 
