@@ -8,7 +8,8 @@ import numpy as np
 from .io import atomic_write
 
 
-def _figure(**kw):
+def newnew_figure(**kw):
+    """A bare :class:`matplotlib.figure.Figure` (no pyplot, no backend switch)."""
     from matplotlib.figure import Figure
 
     return Figure(**kw)
@@ -20,8 +21,9 @@ def _footnote(fig, note):
         fig.text(0.01, 0.01, note, fontsize=7, color="0.3")
 
 
-def _save(fig, path):
-    return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=130, format="png"), suffix=".png")
+def save_png(fig, path, dpi=130):
+    """Write ``fig`` to ``path`` as PNG atomically; returns the path."""
+    return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format="png"), suffix=".png")
 
 
 def plot_profiles(path, y, fem, exact=None, *, title="", note=""):
@@ -36,7 +38,7 @@ def plot_profiles(path, y, fem, exact=None, *, title="", note=""):
     exact : tuple(ndarray, ndarray), optional
         Exact (n^z, n^y) [C/m^2].
     """
-    fig = _figure(figsize=(9, 4.2), layout="constrained")
+    fig = new_figure(figsize=(9, 4.2), layout="constrained")
     ax, ax2 = fig.subplots(1, 2)
     yy = y * 1e9
     scale = np.abs(fem[2]).max() or 1.0
@@ -60,7 +62,7 @@ def plot_profiles(path, y, fem, exact=None, *, title="", note=""):
     else:
         ax2.set_axis_off()
     _footnote(fig, note)
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def plot_hmr(path, x, curves, strip=None, *, xlabel="|B| (T)", note=""):
@@ -72,7 +74,7 @@ def plot_hmr(path, x, curves, strip=None, *, xlabel="|B| (T)", note=""):
     strip : dict with 'rho' (and 'rho_star'), optional
         Strip-formula overlay (Eqs. 22, 23).
     """
-    fig = _figure(figsize=(9, 4.2), layout="constrained")
+    fig = new_figure(figsize=(9, 4.2), layout="constrained")
     ax, ax2 = fig.subplots(1, 2)
     any_star = False
     for k, (name, (rho, rs)) in enumerate(curves.items()):
@@ -96,7 +98,7 @@ def plot_hmr(path, x, curves, strip=None, *, xlabel="|B| (T)", note=""):
                  transform=ax2.transAxes)
         ax2.set_axis_off()
     _footnote(fig, note)
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def plot_map(path, mesh, nz, contacts, *, title=""):
@@ -107,7 +109,7 @@ def plot_map(path, mesh, nz, contacts, *, title=""):
     """
     from matplotlib.tri import Triangulation
 
-    fig = _figure(figsize=(8, 5), layout="constrained")
+    fig = new_figure(figsize=(8, 5), layout="constrained")
     ax = fig.subplots()
     p = mesh.p * 1e6
     nv = p.shape[1]
@@ -131,4 +133,4 @@ def plot_map(path, mesh, nz, contacts, *, title=""):
     ax.set_xlabel("x (um)")
     ax.set_ylabel("y (um)")
     ax.set_title(title, fontsize=9)
-    return _save(fig, path)
+    return save_png(fig, path)
