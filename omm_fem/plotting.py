@@ -8,7 +8,7 @@ import numpy as np
 from .io import atomic_write
 
 
-def newnew_figure(**kw):
+def new_figure(**kw):
     """A bare :class:`matplotlib.figure.Figure` (no pyplot, no backend switch)."""
     from matplotlib.figure import Figure
 
