@@ -1,0 +1,145 @@
+"""Every number unchanged: results.json of the built-in example, of both examples and
+of ``omm-fem validate --quick`` against the files recorded before the engine was
+consolidated (tests/golden/, timing and provenance removed).
+
+Tolerances:
+
+* a number agrees to 1e-12 relative (the engine was reorganised, not changed:
+  only the order of floating-point operations may differ);
+* an array agrees to 1e-12 of its largest entry (entries that are zero by
+  symmetry are rounding noise, e.g. n^x in a strip);
+* a quantity that is itself a relative error, difference or balance (names with
+  "error", "rel_diff", "balance") agrees to 1e-12 absolute: it is already
+  normalised by the scale of what it compares, and a change of 1e-16 in the
+  compared values moves it by 1e-16 / (its own size), far above 1e-12 relative;
+* a transient's ``final`` values (the last trace row) agree to 1e-12 of the
+  largest value of their trace (``int_n_x`` is ~1e-34 rounding noise);
+* strings, integers and booleans exactly.
+"""
+import json
+import math
+import re
+from pathlib import Path
+
+import pytest
+
+from omm_fem.cli import main
+
+GOLDEN = Path(__file__).parent / "golden"
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+IGNORED = {"timing", "provenance", "seconds"}
+RTOL = 1e-12
+NORMALISED = re.compile(r"error|rel_diff|balance")
+
+
+def _leaves(obj, path=""):
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k not in IGNORED:
+                yield from _leaves(v, f"{path}.{k}" if path else k)
+    elif isinstance(obj, list) and obj and all(isinstance(v, (int, float)) or v is None
+                                               for v in _flat(obj)):
+        yield path, ("array", list(_flat(obj)))
+    elif isinstance(obj, list):
+        for k, v in enumerate(obj):
+            yield from _leaves(v, f"{path}[{k}]")
+    else:
+        yield path, ("scalar", obj)
+
+
+def _flat(obj):
+    for v in obj:
+        if isinstance(v, list):
+            yield from _flat(v)
+        else:
+            yield v
+
+
+def _close(a, b, scale, atol=0.0):
+    if a is None or b is None:
+        return a is b
+    if isinstance(a, bool) or isinstance(b, bool) or isinstance(a, str):
+        return a == b
+    if isinstance(a, int) and isinstance(b, int):
+        return a == b
+    return abs(a - b) <= RTOL * scale + atol
+
+
+def compare(new, old, scales=None):
+    """List of 'path: new vs old' for every leaf that differs beyond the tolerances."""
+    scales = scales or {}
+    a, b = dict(_leaves(new)), dict(_leaves(old))
+    bad = [f"{p}: missing in the new results" for p in b if p not in a]
+    bad += [f"{p}: not in the recorded results" for p in a if p not in b]
+    for p in a.keys() & b.keys():
+        (ka, va), (kb, vb) = a[p], b[p]
+        atol = RTOL if NORMALISED.search(p.split(".")[-1]) else 0.0
+        if ka != kb or (ka == "array" and len(va) != len(vb)):
+            bad.append(f"{p}: {ka} of {len(va) if ka == 'array' else 1} vs {kb}")
+        elif ka == "array":
+            nums = [abs(x) for x in va + vb if isinstance(x, (int, float)) and x is not None]
+            scale = max(nums, default=0.0)
+            for i, (x, y) in enumerate(zip(va, vb)):
+                if not _close(x, y, scale, atol):
+                    bad.append(f"{p}[{i}]: {x!r} vs {y!r}")
+                    break
+        else:
+            scale = scales.get(p, abs(vb) if isinstance(vb, (int, float)) else 0.0)
+            if not _close(va, vb, scale, atol):
+                bad.append(f"{p}: {va!r} vs {vb!r}")
+    return bad
+
+
+def _run(args, out):
+    assert main(args + ["--out", str(out)]) == 0
+    return json.loads((out / "results.json").read_text())
+
+
+def _golden(name):
+    return json.loads((GOLDEN / f"{name}.json").read_text())
+
+
+def test_the_comparison_catches_a_change():
+    old = {"rho": 1.0e-3, "sweep": {"rho": [0.0, 1e-3]}, "n_error_rel": 1e-8, "mesh": {"dofs": 7}}
+    assert compare(old, old) == []
+    assert compare({**old, "rho": 1.0e-3 * (1 + 1e-11)}, old)  # relative 1e-11 > 1e-12
+    assert compare({**old, "sweep": {"rho": [1e-14, 1e-3]}}, old)
+    assert compare({**old, "sweep": {"rho": [1e-16, 1e-3]}}, old) == []  # 1e-13 of max
+    assert compare({**old, "n_error_rel": 1e-8 + 5e-13}, old) == []  # absolute 1e-12
+    assert compare({**old, "mesh": {"dofs": 8}}, old)
+    assert compare({"rho": 1e-3}, old)  # keys missing
+
+
+@pytest.mark.parametrize("name,args", [
+    ("default", ["run", "--quiet"]),
+    ("flake", ["run", str(EXAMPLES / "flake.toml"), "--quiet"]),
+])
+def test_steady_results_unchanged(tmp_path, name, args):
+    new = _run(args, tmp_path / name)
+    new.pop("input", None)  # echoes the config; file paths differ between checkouts
+    old = _golden(name)
+    old.pop("input", None)
+    assert compare(new, old) == []
+
+
+def test_transient_results_unchanged(tmp_path):
+    new = _run(["run", str(EXAMPLES / "transient_pulse.toml"), "--quiet"], tmp_path / "tr")
+    old = _golden("transient")
+    for d in (new, old):
+        d.pop("input", None)
+        d.get("resolved", {}).pop("initial_file", None)
+    scales = {f"final.{k}": max((abs(x) for x in v if x is not None), default=0.0)
+              for k, v in old["traces"].items()}
+    assert compare(new, old, scales) == []
+
+
+def test_validate_quick_unchanged(tmp_path):
+    new = _run(["validate", "--quick"], tmp_path / "val")
+    assert compare(new, _golden("validate")) == []
+
+
+def test_golden_files_are_finite():
+    for f in GOLDEN.glob("*.json"):
+        for path, (_, v) in _leaves(json.loads(f.read_text())):
+            vals = v if isinstance(v, list) else [v]
+            assert all(not isinstance(x, float) or math.isfinite(x) for x in vals), path
