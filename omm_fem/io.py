@@ -1,4 +1,4 @@
-"""Result files: atomic JSON/CSV writes and VTU export of the fields.
+"""Result files: atomic text/JSON/CSV writes and VTU export of the fields.
 
 Every file is written to a temporary name in the destination directory and
 renamed into place, so an interrupted run never leaves a truncated file.
@@ -16,13 +16,17 @@ import numpy as np
 from .errors import OmmError
 
 
-def _jsonable(obj):
+def jsonable(obj):
+    """``obj`` with numpy arrays and scalars as plain Python values (non-finite floats -> None).
+
+    Dict keys become strings, tuples become lists; other objects are returned unchanged.
+    """
     if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
+        return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
+        return [jsonable(v) for v in obj]
     if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
+        return jsonable(obj.tolist())
     if isinstance(obj, (np.floating, float)):
         v = float(obj)
         return v if math.isfinite(v) else None
@@ -31,6 +35,9 @@ def _jsonable(obj):
     if isinstance(obj, np.bool_):
         return bool(obj)
     return obj
+
+
+_jsonable = jsonable  # former private name, still imported
 
 
 def check_out_dir(path, name="--out"):
@@ -81,11 +88,21 @@ def atomic_write(path, writer, suffix=""):
 
 def write_json(path, data):
     """Write ``data`` as indented JSON (numpy types converted, NaN -> null)."""
-    text = json.dumps(_jsonable(data), indent=2, allow_nan=False)
+    text = json.dumps(jsonable(data), indent=2, allow_nan=False)
 
     def w(tmp):
         with open(tmp, "w", encoding="utf-8") as fh:
             fh.write(text + "\n")
+
+    return atomic_write(path, w)
+
+
+def write_text(path, text):
+    """Write the string ``text`` to ``path`` atomically (UTF-8, newlines kept as given)."""
+
+    def w(tmp):
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
 
     return atomic_write(path, w)
 

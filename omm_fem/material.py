@@ -11,28 +11,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .checks import finite
 from .errors import OmmError, bad_value
 from .units import E_CHARGE, M_E
 
 X_UNITS = {"1/kg": 1.0, "1/m_e": 1.0 / M_E}
-
-
-def _positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise OmmError(bad_value(name, value, "expected a real number"))
-    value = float(value)
-    if not math.isfinite(value) or value <= 0.0:
-        raise OmmError(bad_value(name, value, "must be finite and > 0"))
-    return value
-
-
-def _finite(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise OmmError(bad_value(name, value, "expected a real number"))
-    value = float(value)
-    if not math.isfinite(value):
-        raise OmmError(bad_value(name, value, "must be finite"))
-    return value
 
 
 def cross_matrix(b):
@@ -82,11 +65,11 @@ class Material:
 
     def __post_init__(self):
         p = f"material.{self.name}" if self.name != "material" else "material"
-        object.__setattr__(self, "D", _positive(f"{p}.D", self.D))
-        object.__setattr__(self, "tau", _positive(f"{p}.tau", self.tau))
-        object.__setattr__(self, "alpha", _finite(f"{p}.alpha", self.alpha))
-        object.__setattr__(self, "sigma", _positive(f"{p}.sigma", self.sigma))
-        mob = _finite(f"{p}.mobility", self.mobility)
+        object.__setattr__(self, "D", finite(f"{p}.D", self.D, positive=True))
+        object.__setattr__(self, "tau", finite(f"{p}.tau", self.tau, positive=True))
+        object.__setattr__(self, "alpha", finite(f"{p}.alpha", self.alpha))
+        object.__setattr__(self, "sigma", finite(f"{p}.sigma", self.sigma, positive=True))
+        mob = finite(f"{p}.mobility", self.mobility)
         if mob < 0:
             raise OmmError(bad_value(f"{p}.mobility", mob, "must be >= 0 (m^2/(V s))"))
         object.__setattr__(self, "mobility", mob)
@@ -123,8 +106,16 @@ class Material:
         return math.sqrt(self.D * self.tau)
 
     def precession_matrix(self, B):
-        """Omega_B = (e/2) [B]x X [1/s], shape (3, 3) (SPEC §3, Eq. 1)."""
+        """Omega_B = (e/2) [B]x X [1/s], shape (3, 3) (SPEC §3, Eq. 1).
+
+        The one definition of the precession term; every A(B) in the package
+        is built from it (:meth:`relaxation_matrix`, :meth:`precession_generators`).
+        """
         return 0.5 * E_CHARGE * cross_matrix(np.asarray(B, float)) @ self.X
+
+    def precession_generators(self):
+        """G_k = Omega_{e_k} [1/(s T)], shape (3, 3, 3): Omega_B = sum_k B_k G_k (linear in B)."""
+        return np.array([self.precession_matrix(e) for e in np.eye(3)])
 
     def relaxation_matrix(self, B):
         """A = I/tau + Omega_B [1/s], shape (3, 3)."""

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .checks import real
 from .errors import MeshError, OmmError, bad_value
 from .material import Material, as_field_vector
 
@@ -48,14 +49,12 @@ class Contact:
         for key in ("voltage", "current"):
             val = getattr(self, key)
             if val is not None:
-                if isinstance(val, bool) or not isinstance(val, (int, float)) or not math.isfinite(val):
-                    raise OmmError(bad_value(f"{p}.{key}", val, "must be a finite number"))
-                object.__setattr__(self, key, float(val))
+                object.__setattr__(self, key, real(f"{p}.{key}", val,
+                                                   message="must be a finite number"))
         if self.omm not in OMM_CONDITIONS:
             raise OmmError(bad_value(f"{p}.omm", self.omm, f"allowed: {list(OMM_CONDITIONS)}"))
         s = self.s
-        if isinstance(s, bool) or not isinstance(s, (int, float)) or not math.isfinite(s) or s < 0:
-            raise OmmError(bad_value(f"{p}.s", s, "must be a finite velocity >= 0 in m/s"))
+        real(f"{p}.s", s, nonneg=True, message="must be a finite velocity >= 0 in m/s")
         if s > 0 and self.omm != "relaxing":
             raise OmmError(bad_value(f"{p}.s", s, "is only used with omm = 'relaxing'"))
         object.__setattr__(self, "s", float(s))

@@ -40,7 +40,8 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse.linalg as spla
 
-from .errors import OmmError, bad_value
+from .checks import integer, real
+from .errors import OmmError
 from .snapshots import CoupledSnapshots, PoleSnapshots, field_tangent
 
 _RANK = 1e-13  # relative singular value below which a residual generator direction is dropped
@@ -267,7 +268,7 @@ def greedy_reduced(omm, As, *, outputs=None, tol=1e-8, max_steps=30, extra=None,
     ----------
     omm : OmmOperator
     As : ndarray, shape (nfields, nregions, 3, 3)
-        ``omm.scaled_relaxation(B)`` of every field.
+        ``omm.relaxation(B)`` of every field.
     outputs : ndarray (nout, N), optional
         Linear functionals l of n^z (free DOFs) whose relative error is
         controlled; outputs below 1e-3 of ``||l||_{M^-1} ||n||_M`` (cancelling
@@ -289,10 +290,9 @@ def greedy_reduced(omm, As, *, outputs=None, tol=1e-8, max_steps=30, extra=None,
     ReducedSweep
     """
     As = np.asarray(As, dtype=float)
-    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 < tol < 1:
-        raise OmmError(bad_value("sweep.tol", tol, "must be a number in (0, 1)"))
-    if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
-        raise OmmError(bad_value("sweep.max_snapshots", max_steps, "must be an integer >= 1"))
+    real("sweep.tol", tol, low=0, high=1, low_open=True, high_open=True,
+         message="must be a number in (0, 1)")
+    integer("sweep.max_snapshots", max_steps, low=1, message="must be an integer >= 1")
     nf = As.shape[0]
     rb = ReducedBasis(omm)
     model = _ErrorModel(rb, None if outputs is None else np.asarray(outputs, float))

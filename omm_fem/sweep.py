@@ -50,6 +50,7 @@ from dataclasses import field as dc_field
 import numpy as np
 from tqdm.auto import tqdm
 
+from .checks import integer
 from .errors import OmmError, bad_value
 from .measure import Terminals
 from .reduced import greedy_reduced
@@ -225,8 +226,8 @@ def _check_fields(pipeline, fields):
 
 
 def _index(k, nf):
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not -nf <= k < nf:
-        raise OmmError(bad_value("sweep.keep", k, f"must be a field index in [0, {nf})"))
+    integer("sweep.keep", k, low=-nf, high=nf - 1, numpy=True,
+            message=f"must be a field index in [0, {nf})")
     return int(k) % nf
 
 
@@ -350,7 +351,7 @@ def _reduced(pipe, terms, fields, keep, measurements, executor, bar, info, tol, 
         resp = terms.response(np.zeros((nf, pipe.disc.ndofs)))
         info.update(basis=0, snapshots=[], note="no n^z source: n = 0 at every field")
         return resp, kept
-    As = np.array([omm.scaled_relaxation(B) for B in fields])
+    As = np.array([omm.relaxation(B) for B in fields])
     L, info["uncontrolled"] = _output_functionals(pipe, terms, measurements)
     red = greedy_reduced(omm, As, outputs=L, tol=tol, max_steps=max_snapshots, bar=bar)
     t1 = time.perf_counter()

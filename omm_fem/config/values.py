@@ -1,10 +1,12 @@
-"""Typed access to TOML values; every failure is a ConfigError naming the key."""
-from __future__ import annotations
+"""Typed access to TOML values; every failure is a ConfigError naming the key.
 
-import math
+The scalar checks are those of :mod:`omm_fem.checks`, raising ConfigError.
+"""
+from __future__ import annotations
 
 import numpy as np
 
+from .. import checks
 from ..errors import ConfigError
 
 NUMBER = (int, float)
@@ -17,58 +19,30 @@ def table(cfg, key, required=False, path=None):
         if required:
             raise ConfigError(f"[{path}]: missing section (required)")
         return {}
-    if not isinstance(val, dict):
-        raise ConfigError(f"{path} = {val!r} is invalid: expected a table [{path}]")
-    return val
+    return checks.keys(path, val, error=ConfigError)
 
 
 def check_keys(section, tab, allowed):
-    for k in tab:
-        if k not in allowed:
-            raise ConfigError(f"{section}.{k}: unknown key; allowed keys in [{section}]: "
-                              f"{sorted(allowed)}")
+    checks.keys(section, tab, allowed, error=ConfigError)
 
 
 def number(path, value, *, positive=False, nonneg=False, required=True, default=None):
-    if value is None:
-        if required:
-            raise ConfigError(f"{path}: missing (required)")
-        return default
-    if isinstance(value, bool) or not isinstance(value, NUMBER):
-        raise ConfigError(f"{path} = {value!r} is invalid: expected a number")
-    v = float(value)
-    if not math.isfinite(v):
-        raise ConfigError(f"{path} = {value!r} is invalid: must be finite")
-    if positive and v <= 0:
-        raise ConfigError(f"{path} = {value!r} is invalid: must be > 0")
-    if nonneg and v < 0:
-        raise ConfigError(f"{path} = {value!r} is invalid: must be >= 0")
-    return v
+    return checks.real(path, value, positive=positive, nonneg=nonneg, required=required,
+                       default=default, error=ConfigError)
 
 
 def integer(path, value, *, low, high, default=None):
-    if value is None and default is not None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(f"{path} = {value!r} is invalid: expected an integer in [{low}, {high}]")
-    return value
+    return checks.integer(path, value, low=low, high=high, default=default, error=ConfigError)
 
 
 def boolean(path, value, default):
     if value is None:
         return default
-    if not isinstance(value, bool):
-        raise ConfigError(f"{path} = {value!r} is invalid: expected true or false")
-    return value
+    return checks.boolean(path, value, error=ConfigError)
 
 
 def string(path, value, allowed=None, default=None):
-    if value is None and default is not None:
-        return default
-    if not isinstance(value, str) or (allowed is not None and value not in allowed):
-        what = f"allowed {list(allowed)}" if allowed is not None else "expected a string"
-        raise ConfigError(f"{path} = {value!r} is invalid: {what}")
-    return value
+    return checks.choice(path, value, allowed, default=default, error=ConfigError)
 
 
 def vector3(path, value, *, nonzero=False):

@@ -34,12 +34,12 @@ refused next to ``[transient]``.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from .. import checks
 from ..errors import ConfigError, OmmError
 from ..problem import boundary_layer_length
 from .outputs import read_state
@@ -89,34 +89,12 @@ class TransientSpec:
 
 
 def _num(path, value, *, positive=False, required=True, default=None):
-    if value is None:
-        if required:
-            raise ConfigError(f"{path}: missing (required)")
-        return default
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(f"{path} = {value!r} is invalid: expected a number")
-    v = float(value)
-    if not math.isfinite(v) or (positive and v <= 0):
-        raise ConfigError(f"{path} = {value!r} is invalid: must be finite"
-                          + (" and > 0" if positive else ""))
-    return v
+    return checks.real(path, value, positive=positive, required=required, default=default,
+                       error=ConfigError, joined=True)
 
 
 def _int(path, value, default, low=0):
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ConfigError(f"{path} = {value!r} is invalid: expected an integer >= {low}")
-    return value
-
-
-def _keys(section, table, allowed):
-    if not isinstance(table, dict):
-        raise ConfigError(f"{section} = {table!r} is invalid: expected a table [{section}]")
-    for k in table:
-        if k not in allowed:
-            raise ConfigError(f"{section}.{k}: unknown key; allowed keys in [{section}]: "
-                              f"{sorted(allowed)}")
+    return checks.integer(path, value, low=low, default=default, error=ConfigError)
 
 
 def parse_transient(cfg, spec, *, base_dir=None):
@@ -156,15 +134,11 @@ def _parse(cfg, spec, base_dir):
         raise ConfigError("[sweep] and [transient] cannot be combined: a transient run follows "
                           "one time history (drive the field with [[waveform]] instead)")
     tr = cfg["transient"]
-    _keys("transient", tr, TRANSIENT_KEYS)
+    checks.keys("transient", tr, TRANSIENT_KEYS, error=ConfigError)
     t_end = _num("transient.t_end", tr.get("t_end"), positive=True)
     dt = _num("transient.dt", tr.get("dt"), positive=True)
-    scheme = tr.get("scheme", "cn")
-    if scheme not in SCHEMES:
-        raise ConfigError(f"transient.scheme = {scheme!r} is invalid: allowed {list(SCHEMES)}")
-    adaptive = tr.get("adaptive", False)
-    if not isinstance(adaptive, bool):
-        raise ConfigError(f"transient.adaptive = {adaptive!r} is invalid: expected true or false")
+    scheme = checks.choice("transient.scheme", tr.get("scheme", "cn"), SCHEMES, error=ConfigError)
+    adaptive = checks.boolean("transient.adaptive", tr.get("adaptive", False), error=ConfigError)
     if adaptive and scheme == "bdf2":
         raise ConfigError("transient.adaptive = true is invalid with scheme = 'bdf2': step "
                           "control is available for 'be', 'cn' and 'strang'")
@@ -178,9 +152,8 @@ def _parse(cfg, spec, base_dir):
     if dt > t_end:
         raise ConfigError(f"transient.dt = {dt!r} is invalid: must not exceed t_end = {t_end!r}")
     damped = _int("transient.damped_steps", tr.get("damped_steps"), 2)
-    initial = tr.get("initial", "zero")
-    if initial not in INITIAL:
-        raise ConfigError(f"transient.initial = {initial!r} is invalid: allowed {list(INITIAL)}")
+    initial = checks.choice("transient.initial", tr.get("initial", "zero"), INITIAL,
+                            error=ConfigError)
     ifile = tr.get("initial_file")
     if (initial == "file") != (ifile is not None):
         raise ConfigError("transient.initial_file: give it exactly when transient.initial = 'file'"
@@ -196,7 +169,7 @@ def _parse(cfg, spec, base_dir):
         ifile = path
 
     out = tr.get("output", {})
-    _keys("transient.output", out, OUTPUT_KEYS)
+    checks.keys("transient.output", out, OUTPUT_KEYS, error=ConfigError)
     every = _int("transient.output.trace_every", out.get("trace_every"), 1, low=1)
     frames = _int("transient.output.gif_frames", out.get("gif_frames"), 40)
     ckpt = _int("transient.output.checkpoint_every", out.get("checkpoint_every"), 100)
@@ -239,7 +212,7 @@ def _points(tab, spec):
     for name, xy in tab.items():
         path = f"transient.output.points.{name}"
         if not (isinstance(xy, list) and len(xy) == 2 and all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) for v in xy)):
+                checks.is_real(v) for v in xy)):
             raise ConfigError(f"{path} = {xy!r} is invalid: expected [x, y] in m")
         x, y = float(xy[0]), float(xy[1])
         if g.get("kind") == "rectangle" and not (0 <= x <= g["length"] and abs(y) <= g["width"] / 2):

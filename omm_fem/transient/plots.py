@@ -8,16 +8,9 @@ import io as _io
 import numpy as np
 
 from ..io import atomic_write
+from ..plotting import new_figure, save_png
 
-
-def _figure(**kw):
-    from matplotlib.figure import Figure
-
-    return Figure(**kw)
-
-
-def _save(fig, path):
-    return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=120, format="png"), suffix=".png")
+DPI = 120
 
 
 def plot_traces(path, tr, *, title=""):
@@ -28,7 +21,7 @@ def plot_traces(path, tr, *, title=""):
     tr : dict[str, ndarray]
         Trace columns as recorded by run.Tracer (``t_s`` and SI quantities).
     """
-    fig = _figure(figsize=(10, 7), layout="constrained")
+    fig = new_figure(figsize=(10, 7), layout="constrained")
     (a1, a2), (a3, a4) = fig.subplots(2, 2, sharex=True)
     t = tr["t_s"] * 1e12
     a1.plot(t, tr["delta_I_over_I0"], "-", label=r"$\Delta I/I_0$ (fixed V)")
@@ -67,7 +60,7 @@ def plot_traces(path, tr, *, title=""):
     for ax in (a3, a4):
         ax.set_xlabel("t (ps)")
     fig.suptitle(title, fontsize=9)
-    return _save(fig, path)
+    return save_png(fig, path, dpi=DPI)
 
 
 def plot_nz_gif(path, mesh, frames, *, fps=8):
@@ -88,7 +81,7 @@ def plot_nz_gif(path, mesh, frames, *, fps=8):
     vmax = max(float(np.abs(nz).max()) for _, nz in frames) or 1.0
     images = []
     for t, nz in frames:
-        fig = _figure(figsize=(5.5, 4.2), layout="constrained")
+        fig = new_figure(figsize=(5.5, 4.2), layout="constrained")
         canvas = FigureCanvasAgg(fig)
         ax = fig.subplots()
         pc = ax.tripcolor(tri, nz, shading="gouraud", cmap="RdBu_r", vmin=-vmax, vmax=vmax)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..checks import choice, real
 from ..errors import OmmError, bad_value
 
 KINDS = ("step", "ramp", "pulse", "sine", "table")
@@ -42,17 +43,6 @@ REQUIRED = {
     "pulse/rectangular": {"amplitude", "width"}, "pulse/gaussian": {"amplitude", "sigma"},
     "sine": {"amplitude", "frequency"}, "table": {"t", "values"},
 }
-
-
-def _num(where, value, *, positive=False):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise OmmError(bad_value(where, value, "expected a number"))
-    v = float(value)
-    if not math.isfinite(v):
-        raise OmmError(bad_value(where, value, "must be finite"))
-    if positive and v <= 0:
-        raise OmmError(bad_value(where, value, "must be > 0"))
-    return v
 
 
 @dataclass(frozen=True)
@@ -142,9 +132,7 @@ def make_waveform(tab, where="waveform"):
     """
     if not isinstance(tab, dict):
         raise OmmError(bad_value(where, tab, "expected a table with 'target' and 'kind'"))
-    kind = tab.get("kind")
-    if kind not in KINDS:
-        raise OmmError(bad_value(f"{where}.kind", kind, f"allowed: {list(KINDS)}"))
+    kind = choice(f"{where}.kind", tab.get("kind"), KINDS, message=f"allowed: {list(KINDS)}")
     target = tab.get("target")
     if not isinstance(target, str) or not (target in FIELD_TARGETS or target.startswith("contacts.")
                                            and len(target) > len("contacts.")):
@@ -152,9 +140,8 @@ def make_waveform(tab, where="waveform"):
                                  f"allowed: {sorted(FIELD_TARGETS)} or 'contacts.NAME'"))
     key = kind
     if kind == "pulse":
-        shape = tab.get("shape", "rectangular")
-        if shape not in PULSE_SHAPES:
-            raise OmmError(bad_value(f"{where}.shape", shape, f"allowed: {list(PULSE_SHAPES)}"))
+        shape = choice(f"{where}.shape", tab.get("shape", "rectangular"), PULSE_SHAPES,
+                       message=f"allowed: {list(PULSE_SHAPES)}")
         key = f"pulse/{shape}"
     allowed = KEYS[key] | COMMON
     what = f"kind = {kind!r}" + (f", shape = {key[6:]!r}" if kind == "pulse" else "")
@@ -169,8 +156,8 @@ def make_waveform(tab, where="waveform"):
     kw = {}
     for k in KEYS[key] - {"shape"}:
         if k in tab:
-            kw[k] = _num(f"{where}.{k}", tab[k], positive=k in ("duration", "width", "sigma",
-                                                                 "frequency"))
+            kw[k] = real(f"{where}.{k}", tab[k], numpy=True,
+                         positive=k in ("duration", "width", "sigma", "frequency"))
     if kind == "pulse":
         kw["shape"] = tab.get("shape", "rectangular")
     return Waveform(target=target, kind=kind, **kw)
@@ -182,8 +169,8 @@ def _table(tab, target, where):
         if not isinstance(arr, (list, tuple)) or len(arr) < 1:
             raise OmmError(bad_value(f"{where}.{name}", arr,
                                      "expected a non-empty list of numbers"))
-    ts = [_num(f"{where}.t[{k}]", v) for k, v in enumerate(ts)]
-    vs = [_num(f"{where}.values[{k}]", v) for k, v in enumerate(vs)]
+    ts = [real(f"{where}.t[{k}]", v, numpy=True) for k, v in enumerate(ts)]
+    vs = [real(f"{where}.values[{k}]", v, numpy=True) for k, v in enumerate(vs)]
     if len(ts) != len(vs):
         raise OmmError(bad_value(f"{where}.values", vs, f"needs as many entries as t ({len(ts)})"))
     bad = [k for k in range(1, len(ts)) if not ts[k] > ts[k - 1]]

@@ -9,26 +9,20 @@ import textwrap
 
 import numpy as np
 
-from ..io import atomic_write
+from ..plotting import new_figure, save_png
 from .common import FIELD_NOTE
 
 DPI = 100
 
 
 def _figure(w=6.4, h=4.4, note=FIELD_NOTE):
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(w, h), layout="constrained")
+    fig = new_figure(figsize=(w, h), layout="constrained")
     if note:
         lines = textwrap.wrap(note, int(w * 17))
         fig.get_layout_engine().set(rect=(0, 0.035 * len(lines) * 4.4 / h, 1,
                                           1 - 0.035 * len(lines) * 4.4 / h))
         fig.text(0.01, 0.01, "\n".join(lines), fontsize=6.5, color="0.3", va="bottom")
     return fig
-
-
-def _save(fig, path):
-    return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=DPI, format="png"), suffix=".png")
 
 
 def _box(ax, text, lower=False, right=False):
@@ -63,7 +57,7 @@ def fig3_profiles(d, path, *, key):
     ax.legend(fontsize=7, loc="lower right" if key == "a" else "upper right")
     _box(ax, f"{err} = {max(d['errors']):.1e}\n(worst curve; Mn: $\\alpha$ = 0.016, "
              r"$\tau$ = 2 ps, $L_m$ = 2 nm)", lower=key == "b")
-    return _save(fig, path)
+    return save_png(fig, path, dpi=DPI)
 
 
 def fig3_rho_star(d, path, *, key):
@@ -81,7 +75,7 @@ def fig3_rho_star(d, path, *, key):
     ax.set_title(f"Fig. 3({key}): normalised HMR, {fixed}", fontsize=10)
     ax.legend(fontsize=7, loc="lower right")
     _box(ax, r"max |$\rho^*_{FEM} - \rho^*_{exact}$| = " + f"{max(c['error'] for c in d['curves']):.1e}")
-    return _save(fig, path)
+    return save_png(fig, path, dpi=DPI)
 
 
 def mn_thickness(d, path):
@@ -103,7 +97,7 @@ def mn_thickness(d, path):
                  f"({d['t_max_fem']:.3g} L_m), $\\rho(B)-\\rho(0)$ = {d['max_fem']:.3g}",
                  fontsize=9)
     ax.legend(fontsize=7, loc="lower center")
-    return _save(fig, path)
+    return save_png(fig, path, dpi=DPI)
 
 
 def blg_vs_mn(rows, mn, path, B):
@@ -125,7 +119,7 @@ def blg_vs_mn(rows, mn, path, B):
     ax.text(-0.45, 10 * mn, "10 x Mn (the paper's 'order of magnitude')", ha="left",
             va="bottom", fontsize=7)
     ax.set_ylim(mn / 10, max(vals) * 30)
-    return _save(fig, path)
+    return save_png(fig, path, dpi=DPI)
 
 
 def hall_bar_map(rows, grid, path, *, key, title):
@@ -158,7 +152,7 @@ def hall_bar_map(rows, grid, path, *, key, title):
                 ax.set_ylabel("arm width / width", fontsize=8)
     fig.colorbar(im, ax=axes, shrink=0.8, label="|relative error|")
     fig.suptitle(title, fontsize=10)
-    return _save(fig, path)
+    return save_png(fig, path, dpi=DPI)
 
 
 def corbino(d, path):
@@ -178,7 +172,7 @@ def corbino(d, path):
     ax.legend(fontsize=7, loc="center right")
     _box(ax, f"max |$\\rho_{{Corbino}}$| = {np.abs(d['corbino']).max():.1e}", lower=True,
          right=True)
-    return _save(fig, path)
+    return save_png(fig, path, dpi=DPI)
 
 
 def fig2a(a, path):
@@ -198,7 +192,7 @@ def fig2a(a, path):
         ax.axvspan(g.min(), g.max(), color="0.88", zorder=0)
     ax.set_title(f"Fig. 2(a): bilayer graphene, V = {a['V']:.3g} eV, T = {a['T']:.0f} K",
                  fontsize=10)
-    return _save(fig, path)
+    return save_png(fig, path, dpi=DPI)
 
 
 def fig2b(b, path):
@@ -213,4 +207,4 @@ def fig2b(b, path):
     ax.set_yscale("log")
     ax.set_title(f"Fig. 2(b): anisotropy ratio, T = {b['T']:.0f} K", fontsize=10)
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    return save_png(fig, path, dpi=DPI)

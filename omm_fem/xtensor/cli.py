@@ -102,26 +102,24 @@ def _V_rows(data):
     return ["V_eV", "mu_eV", "X_xx_per_m_e", "X_yy_per_m_e", "X_zz_per_m_e", "theta", "in_gap"], rows
 
 
-def _emit_mu(data, out, stem, plot, stream):
-    header, rows = _mu_rows(data)
-    _print_table(header, rows, stream)
-    write_csv(os.path.join(out, stem + ".csv"), header, rows)
+def _emit(data, out, stem, plot, stream, rows, draw):
+    """Print the table of ``data``, write STEM.csv (and STEM.png); returns the file names."""
+    header, body = rows(data)
+    _print_table(header, body, stream)
+    write_csv(os.path.join(out, stem + ".csv"), header, body)
     written = [stem + ".csv"]
     if plot:
-        plot_fig2a(data, os.path.join(out, stem + ".png"))
+        draw(data, os.path.join(out, stem + ".png"))
         written.append(stem + ".png")
     return written
+
+
+def _emit_mu(data, out, stem, plot, stream):
+    return _emit(data, out, stem, plot, stream, _mu_rows, plot_fig2a)
 
 
 def _emit_V(data, out, stem, plot, stream):
-    header, rows = _V_rows(data)
-    _print_table(header, rows, stream)
-    write_csv(os.path.join(out, stem + ".csv"), header, rows)
-    written = [stem + ".csv"]
-    if plot:
-        plot_fig2b(data, os.path.join(out, stem + ".png"))
-        written.append(stem + ".png")
-    return written
+    return _emit(data, out, stem, plot, stream, _V_rows, plot_fig2b)
 
 
 def _grid(args, default_range, default_num, name):

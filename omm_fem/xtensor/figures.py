@@ -1,18 +1,19 @@
 """Data and figures for Fig. 2 of the seed paper, plus atomic file output.
 
 Data builders return plain dicts of numpy arrays (validation scripts and
-tests assert on them); plotting functions import matplotlib lazily and select
-the Agg backend only when called.
+tests assert on them); plotting functions import matplotlib lazily and draw
+on a bare Figure (:func:`omm_fem.plotting.new_figure`).
 """
 from __future__ import annotations
 
 import csv
 import io
 import os
-import tempfile
 
 import numpy as np
 
+from ..io import write_text
+from ..plotting import new_figure, save_png
 from ..units import M_E
 from .bz import refinement_frame
 from .graphene import GAMMA1, graphene_multilayer
@@ -108,27 +109,15 @@ def fig2b_data(*, V=None, mu=(0.2, 0.5, 1.0), T=300.0, tol=1e-4, **model_kw):
     return V_scan_data(lambda v: graphene_multilayer(2, "ABA", V=v, **model_kw), V, mu, T=T, tol=tol)
 
 
-def _umask_mode():
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
+def _make_parent(path):
+    os.makedirs(os.path.dirname(os.path.abspath(os.fspath(path))), exist_ok=True)
 
 
 def atomic_write_text(path, text):
-    """Write ``text`` to ``path`` via a temporary file in the same directory and ``os.replace``."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.splitext(path)[1], dir=directory)
-    try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            fh.write(text)
-        os.chmod(tmp, _umask_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Write ``text`` to ``path`` atomically (:func:`omm_fem.io.write_text`), creating
+    the directory when missing."""
+    _make_parent(path)
+    write_text(path, text)
 
 
 def write_csv(path, header, rows):
@@ -142,31 +131,14 @@ def write_csv(path, header, rows):
 
 
 def _save(fig, path):
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".png", dir=directory)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=150)
-        os.chmod(tmp, _umask_mode())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def _figure(**kw):
-    """A bare Figure: no pyplot state, no backend switch (safe inside notebooks and GUIs)."""
-    from matplotlib.figure import Figure
-
-    return Figure(**kw)
+    _make_parent(path)
+    save_png(fig, path, dpi=150)
 
 
 def plot_fig2a(data, path):
     """Fig. 2(a): X_xx (left axis) and 10^3 X_zz (right axis) versus mu with the
     gap shaded; above, the bands along M-K-Gamma (energy on the shared axis)."""
-    fig = _figure(figsize=(5.5, 5.5))
+    fig = new_figure(figsize=(5.5, 5.5))
     axb, ax = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [1, 2]})
     mu, X = data["mu"], data["X_me"]
     ax.plot(mu, X[:, 0, 0], color="C0")
@@ -196,7 +168,7 @@ def plot_fig2a(data, path):
 
 def plot_fig2b(data, path):
     """Fig. 2(b): theta = X_zz / X_yy versus V, one curve per mu (NaN in the gap)."""
-    fig = _figure(figsize=(5.0, 3.6))
+    fig = new_figure(figsize=(5.0, 3.6))
     ax = fig.subplots()
     for j, mu in enumerate(data["mu"]):
         ax.plot(data["V"], data["theta"][:, j], marker="o", ms=3, label=rf"$\mu$ = {mu:g} eV")

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from ..checks import finite, integer
 from ..errors import OmmError, bad_value
 from .models import Multilayer
 
@@ -16,15 +17,6 @@ GAMMA0 = -3.16  # eV, seed Fig. 2 caption
 GAMMA1 = -0.38  # eV
 A_CC = 1.42e-10  # m
 SPACING = 3.35e-10  # m
-
-
-def _finite(name, value, positive=False):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise OmmError(bad_value(name, value, "expected a real number"))
-    value = float(value)
-    if not math.isfinite(value) or (positive and value <= 0):
-        raise OmmError(bad_value(name, value, "must be finite" + (" and > 0" if positive else "")))
-    return value
 
 
 def layer_potentials(layers, V):
@@ -58,13 +50,12 @@ def graphene_multilayer(layers=2, stacking="ABA", *, V=0.0, gamma0=GAMMA0, gamma
     (Eq. 16: ``h.sigma`` with ``F = Re f``, ``G = -Im f``); the dimer sites sit on
     top of each other, so ``Gamma`` is k-independent in the atomic gauge.
     """
-    if isinstance(layers, bool) or not isinstance(layers, (int, np.integer)) or not 1 <= layers <= 64:
-        raise OmmError(bad_value("layers", layers, "expected an integer 1 <= N <= 64"))
+    integer("layers", layers, low=1, high=64, numpy=True, message="expected an integer 1 <= N <= 64")
     stk = str(stacking).upper()
     if stk not in ("ABA", "ABC"):
         raise OmmError(bad_value("stacking", stacking, "allowed: 'ABA' (Bernal) or 'ABC' (rhombohedral)"))
-    V, g0, g1 = _finite("V", V), _finite("gamma0", gamma0), _finite("gamma1", gamma1)
-    acc, dd = _finite("a_cc", a_cc, positive=True), _finite("d", d, positive=True)
+    V, g0, g1 = finite("V", V), finite("gamma0", gamma0), finite("gamma1", gamma1)
+    acc, dd = finite("a_cc", a_cc, positive=True), finite("d", d, positive=True)
     a = math.sqrt(3.0) * acc
     lattice = np.array([[a, 0.0], [0.5 * a, 0.5 * math.sqrt(3.0) * a]])
     delta = acc * np.array([[0.0, 1.0], [0.5 * math.sqrt(3.0), -0.5], [-0.5 * math.sqrt(3.0), -0.5]])

@@ -26,6 +26,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from ..checks import integer, real
 from ..errors import OmmError, bad_value
 
 __all__ = ["Multilayer"]
@@ -126,9 +127,8 @@ class Multilayer:
         if len(self.gammas) != n - 1 or not all(callable(g) for g in self.gammas):
             raise OmmError(bad_value("model.gammas", self.gammas,
                                      f"expected {n - 1} callables Gamma_l(k) for {n} layers"))
-        d = self.spacing
-        if isinstance(d, bool) or not isinstance(d, (int, float)) or not (math.isfinite(d) and d > 0):
-            raise OmmError(bad_value("model.spacing", d, "layer spacing d must be finite and > 0 [m]"))
+        real("model.spacing", self.spacing, positive=True,
+             message="layer spacing d must be finite and > 0 [m]")
         for field, seq in (("model.dgammas", self.dgammas), ("model.d2gammas", self.d2gammas)):
             if seq is not None and len(tuple(seq)) != n - 1:
                 raise OmmError(bad_value(field, seq, f"expected {n - 1} callables"))
@@ -302,8 +302,7 @@ class Multilayer:
         optional ``dh``, ``d2h``, ``dgamma``, ``d2gamma`` give analytic
         derivatives. ``potentials`` defaults to zero on every layer.
         """
-        if isinstance(layers, bool) or not isinstance(layers, (int, np.integer)) or layers < 1:
-            raise OmmError(bad_value("layers", layers, "expected an integer >= 1"))
+        integer("layers", layers, low=1, numpy=True)
         for attr in ("lattice", "h", "gamma"):
             if not hasattr(layer, attr):
                 raise OmmError(bad_value("model", layer, f"a layer object needs attribute '{attr}'"))

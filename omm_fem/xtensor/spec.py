@@ -26,11 +26,11 @@ refine     valley concentration of the k-grid, 0 <= r <= 0.99          0.6
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 
 import numpy as np
 
+from ..checks import integer, real
 from ..errors import OmmError, bad_value
 from .graphene import A_CC, GAMMA0, GAMMA1, SPACING, graphene_multilayer
 from .tensor import inverse_mass_tensor
@@ -43,12 +43,8 @@ SPEC_KEYS = ("model", "mu", "T", "V", "g_s", "layers", "gamma0", "gamma1", "a_cc
 
 
 def _number(spec, key, default, where):
-    value = spec.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise OmmError(bad_value(f"{where}.{key}", value, "expected a real number"))
-    if not math.isfinite(float(value)):
-        raise OmmError(bad_value(f"{where}.{key}", value, "must be finite"))
-    return float(value)
+    return real(f"{where}.{key}", spec.get(key, default), numpy=True,
+                expected="expected a real number")
 
 
 def model_from_spec(spec, where="material.X"):
@@ -70,8 +66,7 @@ def model_from_spec(spec, where="material.X"):
     if name not in MODELS:
         raise OmmError(bad_value(f"{where}.model", name, f"allowed models: {', '.join(sorted(MODELS))}"))
     layers = spec.get("layers", 2 if name == "blg" else 3)
-    if isinstance(layers, bool) or not isinstance(layers, (int, np.integer)):
-        raise OmmError(bad_value(f"{where}.layers", layers, "expected an integer"))
+    integer(f"{where}.layers", layers, numpy=True)
     if name == "blg" and layers != 2:
         raise OmmError(bad_value(f"{where}.layers", layers, "model 'blg' has exactly 2 layers (use 'aba'/'abc')"))
     if not 1 <= layers <= 64:

@@ -32,12 +32,12 @@ the interband term and does not vanish in a gap.
 """
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..checks import finite, integer
 from ..errors import OmmError, bad_value
 from ..units import EV, HBAR, K_B, M_E
 from .bz import level_sizes, refinement_frame
@@ -50,28 +50,17 @@ PER_KG = EV / HBAR**2  # (eV m^2) / hbar^2 -> 1/kg
 MAX_LEVEL = 6  # finest automatic grid: (512, 896) -> 1.38e6 k-points
 
 
-def _real(name, value, lo=-math.inf, hi=math.inf, lo_open=False):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise OmmError(bad_value(name, value, "expected a real number"))
-    value = float(value)
-    ok = math.isfinite(value) and (value > lo if lo_open else value >= lo) and value <= hi
-    if not ok:
-        rng = f"{'(' if lo_open else '['}{lo}, {hi}]"
-        raise OmmError(bad_value(name, value, f"must be finite and in {rng}"))
-    return value
-
-
 def validate_common(*, T, g_s, tol, nk, refine):
     """Check the shared numerical arguments; returns them normalised."""
-    T = _real("T", T, 0.0, 1e5, lo_open=True)
-    if isinstance(g_s, bool) or not isinstance(g_s, (int, np.integer)) or g_s < 1:
-        raise OmmError(bad_value("g_s", g_s, "spin degeneracy must be an integer >= 1"))
-    tol = _real("tol", tol, 1e-12, 0.5)
-    if nk is not None and (isinstance(nk, bool) or not isinstance(nk, (int, np.integer))
-                           or nk < 2 or nk % 2 or nk > 4096):
-        raise OmmError(bad_value("nk", nk, "k-grid points along b must be an even integer, 2 <= nk <= 4096 "
-                                           "(or omit it for automatic refinement)"))
-    refine = _real("refine", refine, 0.0, 0.99)
+    T = finite("T", T, low=0.0, high=1e5, low_open=True)
+    integer("g_s", g_s, low=1, numpy=True, message="spin degeneracy must be an integer >= 1")
+    tol = finite("tol", tol, low=1e-12, high=0.5)
+    if nk is not None:
+        rule = ("k-grid points along b must be an even integer, 2 <= nk <= 4096 "
+                "(or omit it for automatic refinement)")
+        if integer("nk", nk, low=2, high=4096, numpy=True, message=rule) % 2:
+            raise OmmError(bad_value("nk", nk, rule))
+    refine = finite("refine", refine, low=0.0, high=0.99)
     return T, int(g_s), tol, nk, refine
 
 

@@ -1,0 +1,261 @@
+"""Validators of single input values: real numbers, integers, flags, names, tables.
+
+Each function returns the (normalised) value or raises ``error``
+(:class:`~omm_fem.errors.OmmError` unless the caller asks for a subclass such
+as :class:`~omm_fem.errors.ConfigError`) with a message built by
+:func:`~omm_fem.errors.bad_value`: ``path = value is invalid: what is allowed``.
+
+The wording options exist because the public messages differ in detail
+between input kinds (configuration keys, model parameters, function
+arguments); they select a wording, never a looser rule.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .errors import OmmError, bad_value
+
+__all__ = ["is_real", "is_integer", "real", "finite", "integer", "boolean", "choice", "keys"]
+
+_REAL = (int, float)
+_REAL_NUMPY = (int, float, np.integer, np.floating)
+_INT_NUMPY = (int, np.integer)
+
+
+def is_real(value, *, numpy=False):
+    """True for an ``int`` or ``float`` that is not a ``bool``.
+
+    Parameters
+    ----------
+    value : object
+    numpy : bool
+        Also accept numpy integer and floating scalars.
+
+    Returns
+    -------
+    bool
+    """
+    return not isinstance(value, bool) and isinstance(value, _REAL_NUMPY if numpy else _REAL)
+
+
+def is_integer(value, *, numpy=False):
+    """True for an ``int`` that is not a ``bool`` (numpy integers too with ``numpy=True``).
+
+    See :func:`is_real` for the parameters; returns a ``bool``.
+    """
+    return not isinstance(value, bool) and isinstance(value, _INT_NUMPY if numpy else int)
+
+
+def _range_text(low, high, low_open, high_open):
+    return f"in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+
+
+def real(path, value, *, positive=False, nonneg=False, low=None, high=None, low_open=False,
+         high_open=False, numpy=False, required=None, default=None, error=OmmError,
+         expected="expected a number", joined=False, as_float=False, message=None):
+    """A finite real number, optionally bounded; returns it as ``float``.
+
+    Parameters
+    ----------
+    path : str
+        Field name shown in the message (e.g. ``"material.D"``).
+    value : object
+        The value to check.
+    positive, nonneg : bool
+        Require ``value > 0`` or ``value >= 0``.
+    low, high : float, optional
+        Require ``low <= value <= high`` (either side may be omitted).
+    low_open, high_open : bool
+        Make the bound strict: ``low < value`` or ``value < high``.
+    numpy : bool
+        Also accept numpy integer and floating scalars.
+    required : bool or None
+        ``True``: ``None`` raises ``"path: missing (required)"``; ``False``:
+        ``None`` returns ``default``; ``None`` (default): ``None`` is checked
+        like any other value (and is not a number).
+    default : object
+        Returned for a missing value when ``required=False``.
+    error : type
+        Exception class raised (``OmmError`` or a subclass).
+    expected : str
+        Message for a value that is not a number.
+    joined : bool
+        Report every range failure as one rule, ``"must be finite and > 0"``;
+        otherwise the first failing rule alone (``"must be finite"``,
+        ``"must be > 0"``, ...).
+    as_float : bool
+        Show the value converted to ``float`` in range failures.
+    message : str, optional
+        One message for every failure (type and range), replacing the above.
+
+    Returns
+    -------
+    float or object
+        ``float(value)``, or ``default`` for a missing optional value.
+
+    Raises
+    ------
+    OmmError
+        Of class ``error``, naming ``path``, the value and the rule.
+    """
+    if value is None and required is not None:
+        if required:
+            raise error(f"{path}: missing (required)")
+        return default
+    if not is_real(value, numpy=numpy):
+        raise error(bad_value(path, value, message or expected))
+    try:
+        v = float(value)
+    except OverflowError:  # an int beyond the float range
+        v, as_float = math.inf, False
+    rules = []
+    if positive:
+        rules.append(("> 0", v > 0))
+    if nonneg:
+        rules.append((">= 0", v >= 0))
+    if low is not None or high is not None:
+        ok = ((low is None or (v > low if low_open else v >= low))
+              and (high is None or (v < high if high_open else v <= high)))
+        rules.append((_range_text(low, high, low_open, high_open), ok))
+    bad = [text for text, ok in rules if not ok]
+    if math.isfinite(v) and not bad:
+        return v
+    shown = v if as_float else value
+    if message is None:
+        if joined:
+            message = " and ".join(["must be finite"] + [text for text, _ in rules])
+        else:
+            message = "must be " + (bad[0] if math.isfinite(v) else "finite")
+    raise error(bad_value(path, shown, message))
+
+
+def finite(path, value, *, positive=False, low=None, high=None, low_open=False, error=OmmError):
+    """A finite real number given as a function argument (numpy scalars accepted).
+
+    The wording of model parameters: ``"expected a real number"``, then one
+    joined rule such as ``"must be finite and > 0"`` showing ``float(value)``.
+
+    Parameters
+    ----------
+    path, value, positive, low, high, low_open, error
+        As for :func:`real`.
+
+    Returns
+    -------
+    float
+    """
+    return real(path, value, positive=positive, low=low, high=high, low_open=low_open, numpy=True,
+                error=error, expected="expected a real number", joined=True, as_float=True)
+
+
+def integer(path, value, *, low=None, high=None, numpy=False, default=None, error=OmmError,
+            message=None):
+    """An integer (not a ``bool``) in ``[low, high]``; returned unchanged.
+
+    Parameters
+    ----------
+    path, value, numpy, error
+        As for :func:`real` (``numpy``: numpy integer scalars).
+    low, high : int, optional
+        Inclusive bounds (either may be omitted).
+    default : object, optional
+        Returned when ``value`` is ``None`` and ``default`` is not ``None``.
+    message : str, optional
+        Replaces ``"expected an integer in [low, high]"`` (``">= low"``,
+        ``"<= high"`` or nothing when only one or no bound is given).
+
+    Returns
+    -------
+    int or object
+        ``value`` or ``default``.
+    """
+    if value is None and default is not None:
+        return default
+    if (not is_integer(value, numpy=numpy) or (low is not None and value < low)
+            or (high is not None and value > high)):
+        if message is None:
+            message = "expected an integer" + (
+                f" in [{low}, {high}]" if low is not None and high is not None
+                else f" >= {low}" if low is not None
+                else f" <= {high}" if high is not None else "")
+        raise error(bad_value(path, value, message))
+    return value
+
+
+def boolean(path, value, *, default=None, error=OmmError):
+    """``True`` or ``False`` (no numbers, no strings); else ``"expected true or false"``.
+
+    Parameters
+    ----------
+    path, value, error
+        As for :func:`real`.
+    default : bool, optional
+        Returned when ``value`` is ``None`` and ``default`` is not ``None``.
+
+    Returns
+    -------
+    bool
+    """
+    if value is None and default is not None:
+        return default
+    if not isinstance(value, bool):
+        raise error(bad_value(path, value, "expected true or false"))
+    return value
+
+
+def choice(path, value, allowed=None, *, default=None, error=OmmError, message=None):
+    """A string, one of ``allowed`` when given; returned unchanged.
+
+    Parameters
+    ----------
+    path, value, error
+        As for :func:`real`.
+    allowed : iterable of str, optional
+        The permitted values; any string when omitted.
+    default : str, optional
+        Returned when ``value`` is ``None`` and ``default`` is not ``None``.
+    message : str, optional
+        Replaces ``"allowed [...]"`` (or ``"expected a string"``).
+
+    Returns
+    -------
+    str
+    """
+    if value is None and default is not None:
+        return default
+    if not isinstance(value, str) or (allowed is not None and value not in allowed):
+        if message is None:
+            message = f"allowed {list(allowed)}" if allowed is not None else "expected a string"
+        raise error(bad_value(path, value, message))
+    return value
+
+
+def keys(section, tab, allowed=None, *, error=OmmError):
+    """A table (``dict``) whose keys, when ``allowed`` is given, all belong to it.
+
+    A non-table gives ``"section = ... is invalid: expected a table [section]"``;
+    an unknown key ``"section.key: unknown key; allowed keys in [section]: [...]"``.
+
+    Parameters
+    ----------
+    section, tab : str, object
+        Section name for the message (e.g. ``"transient.output"``) and the table.
+    allowed : collection of str, optional
+        The permitted keys; any keys when omitted.
+    error : type
+        Exception class raised.
+
+    Returns
+    -------
+    dict
+        ``tab`` unchanged.
+    """
+    if not isinstance(tab, dict):
+        raise error(bad_value(section, tab, f"expected a table [{section}]"))
+    for k in tab:
+        if allowed is not None and k not in allowed:
+            raise error(f"{section}.{k}: unknown key; allowed keys in [{section}]: "
+                        f"{sorted(allowed)}")
+    return tab
