@@ -80,6 +80,18 @@ class Discretization:
         # meshes built by omm_fem are checked already; this catches skfem meshes passed in directly
         check_triangles(self.mesh.p, self.mesh.t, "mesh")
 
+    def delta_J_coefficients(self, grad_phi, *, drift, diffusion=True):
+        """Coefficients of :func:`omm_fem.forms.delta_J` for a potential gradient.
+
+        ``grad_phi`` (2, nel, nqp) [V per length unit]; ``drift`` keeps the
+        alpha mu_e n E part, ``diffusion`` the alpha D curl part (the transient
+        splits Delta J into these, one drift part per contact).
+        """
+        zero = np.zeros_like(self.alpha)
+        return {"aD": self.alpha * self.D if diffusion else zero,
+                "amu": self.alpha * self.mobility if drift else zero,
+                "ex": -grad_phi[0], "ey": -grad_phi[1]}
+
     def facet_basis(self, boundary):
         """FacetBasis on a named boundary of the scaled mesh."""
         return FacetBasis(self.mesh, self.element, facets=self.mesh.boundaries[boundary])

@@ -39,14 +39,25 @@ def orbital_hall_source(v, w):
     return w.alpha * (w.jx * grad(v)[1] - w.jy * grad(v)[0])
 
 
+def delta_J(n, grad_n, w):
+    """Delta J = alpha D (d_y n, -d_x n) + alpha mu_e n (E_y, -E_x) at quadrature points (SPEC §5).
+
+    ``w`` carries the coefficients ``aD`` (alpha D), ``amu`` (alpha mu_e, 0 without
+    drift), ``ex``, ``ey`` (E0 = -grad phi0); ``n`` is n^z. Used by the form
+    below and, with the same coefficients, for the cell data of the outputs.
+    """
+    return (w.aD * grad_n[1] + w.amu * n * w.ey, -w.aD * grad_n[0] - w.amu * n * w.ex)
+
+
 @BilinearForm
 def curl_current(u, v, w):
-    """int Delta J(n^z) . grad v with Delta J = alpha D (d_y n, -d_x n) + alpha mu_e n (E_y, -E_x).
+    """int Delta J(n^z) . grad v (:func:`delta_J`).
 
     ``u`` is n^z; assembling once gives the load of the correction solve as a
     matrix-vector product ``W @ n_z`` (SPEC §5).
     """
     du = grad(u)
     dv = grad(v)
+    # = delta_J(u, du, w) . dv, grouped by coefficient (the order the recorded results have)
     return (w.aD * (du[1] * dv[0] - du[0] * dv[1])
             + w.amu * u * (w.ey * dv[0] - w.ex * dv[1]))

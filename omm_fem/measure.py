@@ -51,6 +51,54 @@ def _unit(v, w):
     return v
 
 
+def ratios(V, V0, I, I0):
+    """R = V/I, R0 = V0/I0 [Ohm] and rho = dV/V0 - dI/I0: the one definition (SPEC §5).
+
+    rho is the relative change of R to first order in the O(alpha^2)
+    correction, the order of the theory: it equals (R - R0)/R = -Delta I/I0 of
+    Eq. (22) exactly for a voltage drive and (R - R0)/R0 exactly for a current
+    drive; (R - R0)/R differs from it only at O(alpha^4). Arrays or scalars;
+    the caller guarantees I0 != 0 and V0 != 0.
+    """
+    return V / I, V0 / I0, (V - V0) / V0 - (I - I0) / I0
+
+
+TWO_TERMINAL_KEYS = ("current_A", "current0_A", "voltage_V", "voltage0_V", "resistance_ohm",
+                     "resistance0_ohm", "rho", "delta_I_over_I0")
+
+
+def two_terminal(pair, sol, V0, I0):
+    """Two-terminal observables of a contact pair (SI), steady or at one time of a transient.
+
+    Parameters
+    ----------
+    pair : (str, str)
+        The current enters through ``pair[0]``; V = phi(pair[0]) - phi(pair[1]).
+    sol : FieldSolution
+        Contact ``voltages`` [V], ``currents`` [A], ``delta_I_fixed_voltage`` [A].
+    V0, I0 : dict
+        alpha^0 contact voltages [V] and currents [A].
+
+    Returns
+    -------
+    dict
+        ``pair``, ``current_A``, ``current0_A``, ``voltage_V``, ``voltage0_V``,
+        ``resistance_ohm`` = V/I, ``resistance0_ohm``, ``rho`` (:func:`ratios`)
+        and ``delta_I_over_I0`` (current change at fixed contact voltages over
+        I0). Without a drive (I0 = 0 or V0 = 0) every ratio is NaN.
+    """
+    a, b = pair
+    out = {"pair": [a, b], "current_A": sol.currents[a], "current0_A": I0[a],
+           "voltage_V": sol.voltages[a] - sol.voltages[b], "voltage0_V": V0[a] - V0[b]}
+    if out["current0_A"] == 0.0 or out["voltage0_V"] == 0.0:
+        nan = float("nan")
+        return {**out, "resistance_ohm": nan, "resistance0_ohm": nan, "rho": nan,
+                "delta_I_over_I0": nan}
+    R, R0, rho = ratios(out["voltage_V"], out["voltage0_V"], out["current_A"], I0[a])
+    return {**out, "resistance_ohm": R, "resistance0_ohm": R0, "rho": rho,
+            "delta_I_over_I0": sol.delta_I_fixed_voltage[a] / I0[a]}
+
+
 class Terminals:
     """First-order response of contacts and probes to n^z.
 
@@ -140,10 +188,13 @@ class Terminals:
         return values["I"][:, self.contacts.index(name)]
 
     def resistance(self, values, zeroth, meas):
-        """R, R0 [Ohm] and rho = dV/V0 - dI/I0 (order alpha^2) of a measurement, per field.
+        """R, R0 [Ohm] and rho (:func:`ratios`) of a measurement, one entry per field.
 
-        rho is the relative change of R to first order in the correction,
-        which is the order of the theory (see ``Pipeline.two_terminal``).
+        Parameters
+        ----------
+        values, zeroth : dict
+            :meth:`response` of the fields and :meth:`zeroth_order`.
+        meas : Measurement
         """
         a = meas.current[0]
         p, q = meas.voltage
@@ -153,13 +204,12 @@ class Terminals:
         I0 = self.current(zeroth, a)
         if np.any(np.abs(I0) == 0):
             raise OmmError(f"measure.{meas.name}: no current flows through contact {a!r}")
-        R = V / I
-        R0 = V0 / I0
-        # rho = dR/R0 to first order; not reported (NaN) when |V0| is below RHO_MIN_V0 of the
-        # contact voltage span: a transverse pair whose R0 vanishes by symmetry then only sees
-        # the asymmetry of an unstructured mesh (measured ~6e-6), and a ratio of that is noise
+        # rho is not reported (NaN) when |V0| is below RHO_MIN_V0 of the contact voltage
+        # span: a transverse pair whose R0 vanishes by symmetry then only sees the
+        # asymmetry of an unstructured mesh (measured ~6e-6), and a ratio of that is noise
         span = np.ptp(zeroth["V"]) or np.abs(zeroth["V"]).max() or 1.0
         defined = np.abs(V0) > RHO_MIN_V0 * span
         with np.errstate(divide="ignore", invalid="ignore"):
-            rho = np.where(defined, (V - V0) / np.where(defined, V0, 1.0) - (I - I0) / I0, np.nan)
-        return R, R0 * np.ones_like(R), rho
+            R, R0, rho = ratios(V, np.where(defined, V0, 1.0), I, I0)
+        R0 = V0 / I0
+        return R, R0 * np.ones_like(R), np.where(defined, rho, np.nan)

@@ -4,30 +4,33 @@ Core numerics only: no plotting, no files.
 """
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
+from . import forms
 from .errors import OmmError
 
 
-def cell_currents(pipeline, sol):
-    """Element-averaged J0 and Delta J [A/m], each shape (nelems, 2) (SPEC §2, §5)."""
+def cell_currents(pipeline, sol, phi0=None):
+    """Element-averaged J0 and Delta J [A/m], each shape (nelems, 2) (SPEC §2, §5).
+
+    Delta J is :func:`omm_fem.forms.delta_J` with the coefficients the
+    pipeline assembled its coupling matrix from; ``phi0`` [V] (default the
+    pipeline's) is the alpha^0 potential of the drive (a transient's of time t).
+    """
     disc = pipeline.disc
     u = disc.units
     basis = disc.basis
-    gphi = basis.interpolate(pipeline.phi0).grad / u.length  # V/m
-    sigma = disc.sigma * u.sigma
-    J0 = np.stack([-sigma * gphi[0], -sigma * gphi[1]])
-    nz = basis.interpolate(sol.n[2])
-    gn = nz.grad / u.length  # (C/m^2)/m
-    D = disc.D * u.diffusion
-    dJ = np.stack([disc.alpha * D * gn[1], -disc.alpha * D * gn[0]])
-    if disc.problem.drift:
-        mu = disc.mobility * u.diffusion  # m^2/(V s)
-        E = -gphi
-        amn = disc.alpha * mu * np.asarray(nz)
-        dJ = dJ + np.stack([amn * E[1], -amn * E[0]])
-    w = basis.dx / basis.dx.sum(axis=1, keepdims=True)  # quadrature weights per element
-    return (np.sum(J0 * w, axis=-1).T, np.sum(dJ * w, axis=-1).T)
+    phi0 = pipeline.phi0 if phi0 is None else phi0
+    gphi = basis.interpolate(phi0).grad  # V per l0
+    J0 = -disc.sigma * gphi  # scaled: sigma0 / l0
+    nz = basis.interpolate(sol.n[2] / u.density)
+    w = SimpleNamespace(**disc.delta_J_coefficients(gphi, drift=disc.problem.drift))
+    dJ = np.stack(forms.delta_J(np.asarray(nz), nz.grad, w))
+    weight = basis.dx / basis.dx.sum(axis=1, keepdims=True)  # quadrature weights per element
+    scale = u.current_density
+    return (np.sum(J0 * weight, axis=-1).T * scale, np.sum(dJ * weight, axis=-1).T * scale)
 
 
 def line_probe(pipeline, points):

@@ -9,7 +9,6 @@ the 3N solution and its Taylor vectors along the field list.
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
 from .linalg import factorize
 
@@ -58,7 +57,7 @@ class PoleSnapshots:
     """
 
     def __init__(self, omm, extra=2):
-        self.S, self.M, self.f = omm.S.tocsc(), omm.M.tocsc(), omm.f_free
+        self.omm, self.M, self.f = omm, omm.M, omm.f_free
         self.extra, self.done = int(extra), []  # done: poles already in the basis
         self.factorizations = self.backsolves = 0
 
@@ -71,7 +70,7 @@ class PoleSnapshots:
                 continue
             self.done.append(lam)
             shift = lam.real if lam.imag == 0 else lam  # real poles: real factorisation
-            lu = factorize((self.S + shift * self.M).tocsc())
+            lu = self.omm.shifted(shift)  # the operator's own (cached) factorisation
             self.factorizations += 1
             chain = [lu.solve(self.f.astype(type(shift)))]
             for _ in range(mult - 1 + self.extra):
@@ -95,25 +94,18 @@ class CoupledSnapshots:
     """
 
     def __init__(self, omm, extra=8):
-        self.S, self.masses, self.f = omm.S.tocsc(), omm.region_mass, omm.f_free
+        self.omm, self.f = omm, omm.f_free
         self.extra = int(extra)
         self.factorizations = self.backsolves = 0
 
-    def _kron(self, As, with_s):
-        out = sp.kron(self.S, sp.identity(3), format="csr") if with_s else None
-        for Mr, Ar in zip(self.masses, As):
-            term = sp.kron(Mr, sp.csr_matrix(Ar), format="csr")
-            out = term if out is None else out + term
-        return out
-
     def __call__(self, As, dAs=None):
-        lu = factorize(self._kron(As, True).tocsc())
+        lu = factorize(self.omm.coupled_matrix(As).tocsc())
         self.factorizations += 1
         rhs = np.zeros((self.f.size, 3))
         rhs[:, 2] = self.f
         out = [lu.solve(rhs.ravel())]
         if dAs is not None and self.extra:
-            dK = self._kron(dAs, False)
+            dK = self.omm.coupled_matrix(dAs, scalar=False)
             for _ in range(self.extra):
                 out.append(lu.solve(dK @ out[-1]))
         self.backsolves += len(out)

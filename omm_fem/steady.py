@@ -14,6 +14,7 @@ from . import forms
 from .charge import ChargeSolver
 from .discretization import Discretization
 from .material import as_field_vector
+from .measure import two_terminal
 from .omm import OmmOperator
 
 
@@ -66,11 +67,8 @@ class Pipeline:
         self.I0 = dict(zip(names, I0 * sig))
         self.omm = OmmOperator(disc, self.phi0, force_coupled=force_coupled,
                                charge_stiffness=self.charge.K)
-        gp = self.omm.grad_phi
-        amu = disc.alpha * disc.mobility if problem.drift else 0.0 * disc.alpha
-        # E = -grad phi0 (V per l0)
-        self.W = forms.curl_current.assemble(disc.basis, aD=disc.alpha * disc.D, amu=amu,
-                                             ex=-gp[0], ey=-gp[1]).tocsr()
+        self.dJ_coefficients = disc.delta_J_coefficients(self.omm.grad_phi, drift=problem.drift)
+        self.W = forms.curl_current.assemble(disc.basis, **self.dJ_coefficients).tocsr()
         self.pair = self._primary_pair()
 
     def _primary_pair(self):
@@ -107,32 +105,9 @@ class Pipeline:
 
     # ------------------------------------------------------------------
     def two_terminal(self, sol):
-        """Two-terminal observables of the primary contact pair.
-
-        Returns a dict with ``current_A``, ``current0_A``, ``voltage_V``,
-        ``voltage0_V``, ``resistance_ohm`` = V/I, ``resistance0_ohm``,
-        ``delta_I_over_I0`` (current change at fixed contact voltages over I0)
-        and ``rho``, the relative resistance change to order alpha^2, the order
-        of the theory (SPEC §5):
-
-            rho = dV/V0 - dI/I0
-
-        with dV, dI the O(alpha^2) changes of the pair's voltage and current
-        under the actual drive. It equals (R - R0)/R = -Delta I/I0 of Eq. (22)
-        exactly for a voltage drive, and (R - R0)/R0 = -Delta I/I0 exactly for
-        a current drive; (R - R0)/R differs from it only at O(alpha^4).
-        """
-        a, b = self.pair
-        V0 = self.V0[a] - self.V0[b]
-        V = sol.voltages[a] - sol.voltages[b]
-        I0 = self.I0[a]
-        I = sol.currents[a]
-        return {
-            "pair": [a, b], "current_A": I, "current0_A": I0, "voltage_V": V, "voltage0_V": V0,
-            "resistance_ohm": V / I, "resistance0_ohm": V0 / I0,
-            "rho": (V - V0) / V0 - (I - I0) / I0,
-            "delta_I_over_I0": sol.delta_I_fixed_voltage[a] / I0,
-        }
+        """Two-terminal observables of the primary contact pair: see
+        :func:`omm_fem.measure.two_terminal` (R, R0, rho = dV/V0 - dI/I0, Delta I/I0)."""
+        return two_terminal(self.pair, sol, self.V0, self.I0)
 
     def current_balance(self, sol):
         """|sum of contact currents| / max |contact current| (should be ~1e-15)."""

@@ -4,7 +4,7 @@ import pytest
 import scipy.sparse as sp
 
 from omm_fem.errors import OmmError
-from omm_fem.linalg import FactorCache, factorize
+from omm_fem.linalg import FactorStore, factor, factorize
 
 
 @pytest.mark.parametrize("backend", ["umfpack", "superlu"])
@@ -34,7 +34,17 @@ def test_unknown_backend_and_cache():
     with pytest.raises(OmmError, match="backend"):
         factorize(A, backend="pardiso")
     built = []
-    cache = FactorCache(lambda s: (built.append(s), A * s)[1].tocsc(), maxsize=2)
+    store = FactorStore(maxsize=2)
     for s in (1.0, 2.0, 1.0, 3.0, 1.0, 2.0):
-        cache(s)
+        store.get(("shift", s), lambda s=s: (built.append(s), A * s)[1].tocsc())
     assert built == [1.0, 2.0, 3.0, 2.0]  # LRU of size 2
+    assert store.factorizations == 4
+
+
+def test_cholesky_for_spd_and_lu_otherwise():
+    n = 200
+    K = sp.diags([-np.ones(n - 1), 2 * np.ones(n), -np.ones(n - 1)], [-1, 0, 1]).tocsc()
+    b = np.arange(n, dtype=float)
+    for A in (K + sp.identity(n), K - 2.5 * sp.identity(n)):  # SPD; symmetric indefinite
+        x = factor(A.tocsc(), spd=True).solve(b)  # the indefinite one falls back to LU
+        assert np.abs(A @ x - b).max() <= 1e-9 * np.abs(b).max()

@@ -39,7 +39,7 @@ def strip():
                        size=LM / 2, order=1, omm="sink", drift=True, current=1e-4)
     pipe = Pipeline(pb)
     fields = np.linspace(0, field_for_phi(mat, 20.0), 21)[:, None] * [1.0, 0, 0]
-    As = np.array([pipe.omm.scaled_relaxation(B) for B in fields])
+    As = np.array([pipe.omm.relaxation(B) for B in fields])
     n = np.array([pipe.omm.solve(B)[:, pipe.omm.free] for B in fields])
     return mat, pipe, Terminals(pipe, probes=["edge"]), fields, As, n
 
@@ -68,7 +68,7 @@ def two_regions(strip):
                  contacts=pipe.problem.contacts.values(), order=1, drift=True)
     pipe2 = Pipeline(pb)
     assert pipe2.omm.coupled
-    return pipe2, np.array([pipe2.omm.scaled_relaxation(B) for B in fields])
+    return pipe2, np.array([pipe2.omm.relaxation(B) for B in fields])
 
 
 def test_qr_residual_norms_equal_explicit_residuals(strip, two_regions):

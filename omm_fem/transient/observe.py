@@ -19,17 +19,13 @@ and integrals over the sample. :meth:`Tracer.add` registers more.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import SimpleNamespace
-
 import numpy as np
 
+from .. import measure
 from ..errors import ConfigError, OmmError
-from ..measure import Terminals
+from ..measure import TWO_TERMINAL_KEYS, Terminals
 from ..observables import line_probe
 from ..steady import FieldSolution
-
-TWO_TERMINAL_KEYS = ("current_A", "current0_A", "voltage_V", "voltage0_V", "resistance_ohm",
-                     "resistance0_ohm", "rho", "delta_I_over_I0")
 
 
 class TerminalMaps:
@@ -97,21 +93,10 @@ def observe(system, t, n, *, field=True):
 
 
 def two_terminal(pipeline, sol, V0, I0):
-    """Two-terminal observables of the pipeline's primary pair at one time (SI).
-
-    Delegates to :meth:`~omm_fem.steady.Pipeline.two_terminal` with the alpha^0
-    reference (V0, I0) of that time, so that the definitions (rho to
-    O(alpha^2), Delta I/I0 at fixed voltage) stay those of the steady solver.
-    While the drive is off (I0 = 0) every ratio is NaN.
-    """
-    a, b = pipeline.pair
-    if I0[a] == 0.0 or V0[a] == V0[b]:
-        nan = float("nan")
-        return {"pair": [a, b], "current_A": sol.currents[a], "current0_A": I0[a],
-                "voltage_V": sol.voltages[a] - sol.voltages[b], "voltage0_V": V0[a] - V0[b],
-                "resistance_ohm": nan, "resistance0_ohm": nan, "rho": nan, "delta_I_over_I0": nan}
-    ref = SimpleNamespace(pair=pipeline.pair, V0=V0, I0=I0)
-    return type(pipeline).two_terminal(ref, sol)
+    """Two-terminal observables of the pipeline's primary pair at one time (SI), with the
+    alpha^0 reference (V0, I0) of that time: :func:`omm_fem.measure.two_terminal`
+    (NaN ratios while the drive is off)."""
+    return measure.two_terminal(pipeline.pair, sol, V0, I0)
 
 
 @dataclass

@@ -62,7 +62,7 @@ def write_snapshots(result, out):
     paths, entries = [], []
     for k, (t, sol, phi0) in enumerate(result.snapshots):
         shim = SimpleNamespace(disc=pipe.disc, phi0=phi0)  # alpha^0 potential of time t
-        J0, dJ = cell_currents(shim, sol)
+        J0, dJ = cell_currents(pipe, sol, phi0)
         name = f"fields_{k:04d}.vtu"
         paths.append(write_vtu(out / name, shim, sol, {"J0_A_per_m": J0, "dJ_A_per_m": dJ}))
         entries.append(f'    <DataSet timestep="{t!r}" group="" part="0" file={quoteattr(name)}/>')

@@ -23,18 +23,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg as sla
-import scipy.sparse as sp
 from skfem import LinearForm
 
 from .. import forms
 from ..errors import OmmError
-from ..material import cross_matrix
-from ..omm import schur_blocks
-from ..units import E_CHARGE
-from .linsolve import FactorStore, is_symmetric
+from ..linalg import FactorStore, is_symmetric
+from ..omm import small_matmul
 from .observe import TerminalMaps, observe
-
 
 
 @LinearForm
@@ -68,18 +63,6 @@ def expm_small(A):
         out = out + term
     for _ in range(s):
         out = _mm(out, out)
-    return out
-
-
-def small_matmul(A, X):
-    """A @ X for a small (k, 3) matrix and a (3, n) array, without BLAS.
-
-    A threaded BLAS call for such a thin product was measured 100x slower
-    than this loop when another process occupies a core (thread spin-waits).
-    """
-    out = A[:, 0, None] * X[0]
-    for j in range(1, A.shape[1]):
-        out = out + A[:, j, None] * X[j]
     return out
 
 
@@ -123,36 +106,27 @@ class TransientSystem:
         self.M = om.M
         self.region_mass = om.region_mass
         self.materials = list(pb.materials.values())
-        self.uniform = pb.uniform_relaxation and not om.coupled
+        self.uniform = not om.coupled
         basis = disc.basis
-        S = forms.diffusion.assemble(basis, c=disc.D)
-        for name, c in pb.contacts.items():
-            if c.omm == "relaxing" and c.s > 0:
-                s_scaled = c.s * disc.units.time / disc.units.length
-                S = S + forms.surface_relaxation.assemble(disc.facet_basis(name), s=s_scaled)
-        self.S0 = S.tocsr()[fr][:, fr].tocsc()
-        t0 = self.units.time
-        self.R = sum((t0 / m.tau * Mr for m, Mr in zip(self.materials[1:], self.region_mass[1:])),
-                     t0 / self.materials[0].tau * self.region_mass[0]).tocsc()
-        zero = np.zeros_like(disc.alpha)
-        self.W_D = forms.curl_current.assemble(basis, aD=disc.alpha * disc.D, amu=zero,
-                                               ex=zero, ey=zero).tocsr()
+        self.omm = om
+        self.S0 = om.S_static
+        self.R = om.relaxation_mass()
+        no_field = np.zeros((2,) + disc.alpha.shape)
+        self.W_D = forms.curl_current.assemble(
+            basis, **disc.delta_J_coefficients(no_field, drift=False)).tocsr()
         nc = len(disc.contact_names)
         self.F = np.zeros((self.nfree, nc))
         self.S_drift, self.W_mu = [], []
-        for k in range(nc):
+        for k in range(nc):  # everything linear in the drive, per characteristic potential
             g = basis.interpolate(self.charge.psi[:, k]).grad
-            self.F[:, k] = forms.orbital_hall_source.assemble(
-                basis, alpha=disc.alpha, jx=-disc.sigma * g[0], jy=-disc.sigma * g[1])[fr]
+            self.F[:, k] = om.source(g)[fr]
             if pb.drift:
-                Sd = forms.drift.assemble(basis, vx=disc.mobility * g[0], vy=disc.mobility * g[1])
-                self.S_drift.append(Sd.tocsr()[fr][:, fr].tocsc())
+                self.S_drift.append(om.drift(g))
                 self.W_mu.append(forms.curl_current.assemble(
-                    basis, aD=zero, amu=disc.alpha * disc.mobility, ex=-g[0], ey=-g[1]).tocsr())
+                    basis, **disc.delta_J_coefficients(g, drift=True, diffusion=False)).tocsr())
         self.symmetric = is_symmetric(self.S0)
         # precession generators: Omega~_r(B) = sum_k B_k * Om[r, k], scaled by tau0
-        self.Om = np.array([[t0 * 0.5 * E_CHARGE * cross_matrix(e) @ m.X for e in np.eye(3)]
-                            for m in self.materials])
+        self.Om = om.precession_generators()
         self.node_region_weights = w = self._node_weights()
         # DOFs sharing a weight pattern share their precession exponential
         pats, inv = np.unique(np.round(w.T, 14), axis=0, return_inverse=True)
@@ -210,9 +184,7 @@ class TransientSystem:
 
     def relaxation(self, B):
         """A~_r(B) per region (scaled), shape (nregions, 3, 3)."""
-        t0 = self.units.time
-        return np.array([t0 / m.tau * np.eye(3) + np.tensordot(B, Om, axes=1)
-                         for m, Om in zip(self.materials, self.Om)])
+        return self.omm.relaxation(B)
 
     def _node_weights(self):
         """Share of each free DOF's support (by area) in each region, (nregions, nfree)."""
@@ -262,76 +234,17 @@ class TransientSystem:
     def solve_full(self, alpha, B, d, rhs):
         """(alpha M (x) I3 + S(V) (x) I3 + sum_r M_r (x) A~_r(B)) x = rhs, rhs (3, nfree).
 
-        Uniform relaxation: real Schur form A~ = Z T Z^T and back-substitution
-        over T's blocks with scalar factorisations of ``S(V) + shift M``
-        (complex for a precessing pair), as the steady solver does. Otherwise
-        the coupled 3N block system (node-major).
+        The OMM operator's own solver (:meth:`omm_fem.omm.OmmOperator.solve_free`)
+        with this drive's scalar operator; factorisations are kept in
+        :attr:`factors` under the drive's key.
         """
         self.check_field(B)
-        As = self.relaxation(B)
-        if not self.uniform:
-            return self._solve_coupled(alpha, B, As, d, rhs)
-        T, Z, blocks = schur_blocks(As[0])
-        T = T + alpha * np.eye(3)
-        g = small_matmul(Z.T, rhs)
-        m = np.zeros_like(g)
-        Mm = np.zeros_like(g)
-        for blk in reversed(blocks):
-            r = g[blk].copy()
-            for i, kk in enumerate(blk):
-                for j in range(blk[-1] + 1, 3):
-                    if T[kk, j] != 0.0:
-                        r[i] -= T[kk, j] * Mm[j]
-            if not np.any(np.abs(r) > 0):
-                continue
-            if len(blk) == 1:
-                m[blk[0]] = self._shifted(T[blk[0], blk[0]], d, r[0])
-            else:
-                m[blk] = self._pair(T[np.ix_(blk, blk)], d, r)
-            Mm[blk] = self.mass(m[blk])
-        return small_matmul(Z, m)
+        return self.omm.solve_free(B, rhs, shift=alpha, S=self.scalar_operator(d), skey=d.key,
+                                   factors=self.factors, spd=None)
 
     def _symmetric_at(self, d):
         """S(V) is symmetric: no drift, or no drive at this time."""
         return self.symmetric and (d.key is None or not np.any(d.V))
-
-    def _shifted(self, shift, d, rhs):
-        """(S(V) + shift M) x = rhs, real or complex shift."""
-        shift = complex(shift)
-        real = shift.imag == 0.0
-        key = ("shift", shift.real if real else shift, d.key)
-
-        def build():
-            return (self.scalar_operator(d) + (shift.real if real else shift) * self.M).tocsc()
-
-        spd = real and shift.real > 0 and self._symmetric_at(d)
-        x = self.factors.solve(key, build, rhs if real else np.asarray(rhs, complex), spd=spd)
-        return x
-
-    def _pair(self, T2, d, rhs):
-        """(S (x) I2 + M (x) T2) m = rhs for a 2x2 block with complex eigenvalues."""
-        w, V = np.linalg.eig(T2)
-        if np.linalg.cond(V) < 1e6:
-            c = small_matmul(np.linalg.inv(V), rhs.astype(complex))
-            u = self._shifted(w[0], d, c[0])
-            return 2.0 * np.real(np.outer(V[:, 0], u))
-        Tc, Zc = sla.schur(T2.astype(complex), output="complex")
-        g = small_matmul(Zc.conj().T, rhs)
-        m1 = self._shifted(Tc[1, 1], d, g[1])
-        m0 = self._shifted(Tc[0, 0], d, g[0] - Tc[0, 1] * (self.M @ m1))
-        return np.real(small_matmul(Zc, np.vstack([m0, m1])))
-
-    def _solve_coupled(self, alpha, B, As, d, rhs):
-        key = ("coupled", alpha, tuple(np.asarray(B, float).tolist()), d.key)
-
-        def build():
-            big = sp.kron(self.scalar_operator(d) + alpha * self.M, sp.identity(3), format="csr")
-            for Mr, Ar in zip(self.region_mass, As):
-                big = big + sp.kron(Mr, sp.csr_matrix(Ar), format="csr")
-            return big.tocsc()
-
-        x = self.factors.solve(key, build, rhs.T.ravel())
-        return x.reshape(-1, 3).T
 
     def steady(self, t, B=None):
         """Steady state of (*) for the drive and field of time ``t`` [s], shape (3, nfree)."""
