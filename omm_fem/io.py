@@ -34,6 +34,8 @@ def jsonable(obj):
         return int(obj)
     if isinstance(obj, np.bool_):
         return bool(obj)
+    if isinstance(obj, Path):
+        return str(obj)
     return obj
 
 

@@ -44,6 +44,13 @@ def test_default_example_writes_the_three_outputs(default_run):
     assert not list(default_run.glob(".*"))  # no temporary files left behind
 
 
+def test_default_example_numbers_unchanged(default_run):
+    from test_golden import steady_unchanged
+
+    assert steady_unchanged(json.loads((default_run / "results.json").read_text()),
+                            "default") == []
+
+
 def test_configured_run(tmp_path):
     cfg = tmp_path / "case.toml"
     cfg.write_text("""

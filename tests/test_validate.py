@@ -36,6 +36,12 @@ def test_quick_suite_passes_and_reports_every_case(quick):
     assert {c["id"] for c in data["cases"]} == {c.id for c in quick.cases}
 
 
+def test_quick_suite_numbers_unchanged(quick):
+    from test_golden import validate_unchanged
+
+    assert validate_unchanged(json.loads((quick.out / "results.json").read_text())) == []
+
+
 def test_quick_suite_covers_the_issue(quick):
     ids = {c.id for c in quick.cases}
     assert {"fig3.a", "fig3.b", "fig3.c", "fig3.d", "corbino.n", "corbino.rho",
