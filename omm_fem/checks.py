@@ -54,7 +54,8 @@ def _range_text(low, high, low_open, high_open):
 
 def real(path, value, *, positive=False, nonneg=False, low=None, high=None, low_open=False,
          high_open=False, numpy=False, required=None, default=None, error=OmmError,
-         expected="expected a number", joined=False, as_float=False, message=None):
+         expected="expected a number", joined=False, as_float=False, message=None,
+         allow_inf=False):
     """A finite real number, optionally bounded; returns it as ``float``.
 
     Parameters
@@ -89,6 +90,9 @@ def real(path, value, *, positive=False, nonneg=False, low=None, high=None, low_
         Show the value converted to ``float`` in range failures.
     message : str, optional
         One message for every failure (type and range), replacing the above.
+    allow_inf : bool
+        Also accept ``inf`` and ``-inf`` when the bounds allow them (``nan``
+        is still refused).
 
     Returns
     -------
@@ -120,14 +124,16 @@ def real(path, value, *, positive=False, nonneg=False, low=None, high=None, low_
               and (high is None or (v < high if high_open else v <= high)))
         rules.append((_range_text(low, high, low_open, high_open), ok))
     bad = [text for text, ok in rules if not ok]
-    if math.isfinite(v) and not bad:
+    number = not math.isnan(v) if allow_inf else math.isfinite(v)
+    if number and not bad:
         return v
     shown = v if as_float else value
     if message is None:
+        what = "a number (not nan)" if allow_inf else "finite"
         if joined:
-            message = " and ".join(["must be finite"] + [text for text, _ in rules])
+            message = " and ".join([f"must be {what}"] + [text for text, _ in rules])
         else:
-            message = "must be " + (bad[0] if math.isfinite(v) else "finite")
+            message = "must be " + (bad[0] if number else what)
     raise error(bad_value(path, shown, message))
 
 
@@ -151,7 +157,7 @@ def finite(path, value, *, positive=False, low=None, high=None, low_open=False, 
 
 
 def integer(path, value, *, low=None, high=None, numpy=False, default=None, error=OmmError,
-            message=None):
+            message=None, integral=False):
     """An integer (not a ``bool``) in ``[low, high]``; returned unchanged.
 
     Parameters
@@ -165,6 +171,9 @@ def integer(path, value, *, low=None, high=None, numpy=False, default=None, erro
     message : str, optional
         Replaces ``"expected an integer in [low, high]"`` (``">= low"``,
         ``"<= high"`` or nothing when only one or no bound is given).
+    integral : bool
+        Also accept a float with a whole value such as ``2.0`` (numpy floating
+        scalars too with ``numpy=True``).
 
     Returns
     -------
@@ -173,8 +182,9 @@ def integer(path, value, *, low=None, high=None, numpy=False, default=None, erro
     """
     if value is None and default is not None:
         return default
-    if (not is_integer(value, numpy=numpy) or (low is not None and value < low)
-            or (high is not None and value > high)):
+    whole = is_integer(value, numpy=numpy) or (
+        integral and is_real(value, numpy=numpy) and float(value).is_integer())
+    if not whole or (low is not None and value < low) or (high is not None and value > high):
         if message is None:
             message = "expected an integer" + (
                 f" in [{low}, {high}]" if low is not None and high is not None

@@ -1,5 +1,7 @@
 """Terminals and measurements (SPEC §5): contact voltages/currents, probe
-potentials, two- and four-terminal resistances and their O(alpha^2) change.
+potentials, two- and four-terminal resistances, their O(alpha^2) change rho
+and the normalised rho* — the one place where R, R0, rho, rho* are defined,
+for steady solutions, sweeps and transients alike.
 
 A *contact* is an equipotential metal contact (voltage- or current-driven, a
 floating contact is ``current = 0``); a *probe* is an insulating boundary
@@ -22,6 +24,57 @@ from .errors import OmmError, bad_value
 
 
 RHO_MIN_V0 = 1e-4  # see Terminals.resistance
+
+
+def rho_infinity_factor(materials, direction):
+    """kappa with rho(inf) = kappa * rho(0) for a field growing along ``direction``.
+
+    As |B| -> inf, n is projected onto the kernel of the precession matrix
+    [u]x X. That kernel is spanned by adj(X) u when u.adj(X).u > 0, and the
+    z-source survives with weight kappa = u_z (adj(X) u)_z / (u . adj(X) u);
+    kappa = 0 for every in-plane direction (the dephasing of SPEC §5).
+
+    Returns
+    -------
+    float or None
+        None when the limit is not a multiple of rho(0) (regions with different
+        kappa, or u.adj(X).u = 0 such as X_zz = 0 with an in-plane field).
+    """
+    u = np.asarray(direction, float)
+    u = u / np.linalg.norm(u)
+    kappas = []
+    for mat in materials:
+        X = np.asarray(mat.X, float)
+        adj = np.linalg.det(X) * np.linalg.inv(X) if np.linalg.matrix_rank(X) == 3 else _adjugate(X)
+        q = u @ adj @ u
+        if not q > 1e-12 * np.abs(adj).max(initial=0.0):
+            return None
+        kappas.append(u[2] * (adj @ u)[2] / q)
+    if not np.allclose(kappas, kappas[0], rtol=0, atol=1e-12):
+        return None
+    return float(kappas[0])
+
+
+def _adjugate(X):
+    C = np.empty((3, 3))
+    for i in range(3):
+        for j in range(3):
+            minor = np.delete(np.delete(X, i, axis=0), j, axis=1)
+            C[i, j] = (-1) ** (i + j) * np.linalg.det(minor)
+    return C.T
+
+
+def rho_star(rho, rho0, kappa):
+    """rho* = (rho - rho0) / (rho_inf - rho0) with rho_inf = kappa rho0, or (None, reason)."""
+    if kappa is None:
+        return None, ("rho* is undefined: the field direction cannot fully dephase n^z "
+                      "(e.g. X_zz = 0, or regions whose large-field limits differ)")
+    denom = (kappa - 1.0) * rho0
+    if abs(kappa - 1.0) < 1e-12:
+        return None, "rho* is undefined: a field along this direction does not precess n^z (rho(inf) = rho(0))"
+    if denom == 0.0:
+        return None, "rho* is undefined: rho(0) = 0 (no orbital Hall effect, alpha = 0)"
+    return (np.asarray(rho) - rho0) / denom, None
 
 
 @dataclass(frozen=True)
@@ -168,6 +221,14 @@ class Terminals:
         I0 = np.array([pipe.I0[c] for c in self.contacts])
         P = self.P0 + nz @ self.A_P.T + dV @ self.psi_probe.T
         return {"V": V0 + dV, "I": I0 + sig * (dI + dV @ G.T), "dI_fixed": sig * dI, "P": P}
+
+    def response_of(self, sol):
+        """:meth:`response` of a :class:`~omm_fem.steady.FieldSolution` (n in SI), one row."""
+        return self.response(sol.n[2] / self.pipe.disc.units.density)
+
+    def response_at(self, B):
+        """:meth:`response` at field ``B`` [T] (one OMM solve, no corrected potential)."""
+        return self.response(self.pipe.omm.solve(np.asarray(B, float))[2])
 
     def zeroth_order(self):
         """Terminal values of the alpha^0 solution (same keys, one row)."""

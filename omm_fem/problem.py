@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .checks import real
+from .checks import integer, real
 from .errors import MeshError, OmmError, bad_value
 from .material import Material, as_field_vector
 
@@ -86,8 +86,8 @@ class Problem:
     """
 
     def __init__(self, *, mesh, materials, contacts, B=(0.0, 0.0, 0.0), order=2, drift=True):
-        if order not in (1, 2) or isinstance(order, bool):
-            raise OmmError(bad_value("mesh.order", order, "allowed: 1 or 2"))
+        integer("mesh.order", order, low=1, high=2, numpy=True, integral=True,
+                message="allowed: 1 or 2")
         self.mesh = mesh
         self.order = int(order)
         self.drift = bool(drift)

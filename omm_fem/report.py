@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .checkpoint import SweepCheckpoint
 from .io import ensure_dir, write_json, write_vtu
+from .persist import clear_sweep_checkpoint
 from .observables import cell_currents
 from .run import FIELD_SCALE_NOTE, RunResult
 
@@ -47,7 +47,7 @@ def write_outputs(res: RunResult, out):
         written.append(plot_hmr(out / "hmr.png", x, curves, sw.get("strip"), xlabel=xlabel,
                                 note=FIELD_SCALE_NOTE))
     written.append(write_json(out / "results.json", r))
-    SweepCheckpoint(out, "", []).clear()  # the finished run needs no checkpoint
+    clear_sweep_checkpoint(out)  # the finished run needs no checkpoint
     return written
 
 

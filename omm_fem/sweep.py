@@ -52,60 +52,9 @@ from tqdm.auto import tqdm
 
 from .checks import integer
 from .errors import OmmError, bad_value
-from .measure import Terminals
+from .measure import Terminals, rho_infinity_factor, rho_star  # noqa: F401 (re-exported)
 from .reduced import greedy_reduced
 from .steady import Pipeline
-
-
-def rho_infinity_factor(materials, direction):
-    """kappa with rho(inf) = kappa * rho(0) for a field growing along ``direction``.
-
-    As |B| -> inf, n is projected onto the kernel of the precession matrix
-    [u]x X. That kernel is spanned by adj(X) u when u.adj(X).u > 0, and the
-    z-source survives with weight kappa = u_z (adj(X) u)_z / (u . adj(X) u);
-    kappa = 0 for every in-plane direction (the dephasing of SPEC §5).
-
-    Returns
-    -------
-    float or None
-        None when the limit is not a multiple of rho(0) (regions with different
-        kappa, or u.adj(X).u = 0 such as X_zz = 0 with an in-plane field).
-    """
-    u = np.asarray(direction, float)
-    u = u / np.linalg.norm(u)
-    kappas = []
-    for mat in materials:
-        X = np.asarray(mat.X, float)
-        adj = np.linalg.det(X) * np.linalg.inv(X) if np.linalg.matrix_rank(X) == 3 else _adjugate(X)
-        q = u @ adj @ u
-        if not q > 1e-12 * np.abs(adj).max(initial=0.0):
-            return None
-        kappas.append(u[2] * (adj @ u)[2] / q)
-    if not np.allclose(kappas, kappas[0], rtol=0, atol=1e-12):
-        return None
-    return float(kappas[0])
-
-
-def _adjugate(X):
-    C = np.empty((3, 3))
-    for i in range(3):
-        for j in range(3):
-            minor = np.delete(np.delete(X, i, axis=0), j, axis=1)
-            C[i, j] = (-1) ** (i + j) * np.linalg.det(minor)
-    return C.T
-
-
-def rho_star(rho, rho0, kappa):
-    """rho* = (rho - rho0) / (rho_inf - rho0) with rho_inf = kappa rho0, or (None, reason)."""
-    if kappa is None:
-        return None, ("rho* is undefined: the field direction cannot fully dephase n^z "
-                      "(e.g. X_zz = 0, or regions whose large-field limits differ)")
-    denom = (kappa - 1.0) * rho0
-    if abs(kappa - 1.0) < 1e-12:
-        return None, "rho* is undefined: a field along this direction does not precess n^z (rho(inf) = rho(0))"
-    if denom == 0.0:
-        return None, "rho* is undefined: rho(0) = 0 (no orbital Hall effect, alpha = 0)"
-    return (np.asarray(rho) - rho0) / denom, None
 
 
 METHODS = ("auto", "reduced", "direct")
@@ -262,6 +211,11 @@ def _default_pool(n, t1):
     parallel = POOL_START_S + POOL_SETUP_FIELDS * t1 + n * t1 / workers
     if parallel >= 0.8 * n * t1:
         return None
+    return process_pool(workers)
+
+
+def process_pool(workers):
+    """A spawned process pool of ``workers`` processes (every pool the package starts)."""
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
 
 

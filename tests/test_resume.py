@@ -80,17 +80,17 @@ def test_kill_and_resume_gives_the_uninterrupted_result(tmp_path):
 
 
 def test_resume_refuses_a_checkpoint_of_another_config(tmp_path):
-    from omm_fem.checkpoint import SweepCheckpoint
     from omm_fem.errors import OmmError
+    from omm_fem.persist import SweepCheckpoint
 
-    a = SweepCheckpoint(tmp_path, "hash-a", ["source", "drain"])
+    a = SweepCheckpoint(tmp_path, {"config_sha256": "hash-a"}, ["source", "drain"])
     import numpy as np
 
     a.save(0, {"V": np.zeros((2, 2))}, {}, {"chunks": 1})
     resp, kept, info = a.load(0)
     assert resp["V"].shape == (2, 2) and kept == {} and info == {"chunks": 1}
     with pytest.raises(OmmError, match="another configuration"):
-        SweepCheckpoint(tmp_path, "hash-b", ["source", "drain"]).load(0)
+        SweepCheckpoint(tmp_path, {"config_sha256": "hash-b"}, ["source", "drain"]).load(0)
     # a chunk damaged outside the program (writes are atomic) is refused by name
     whole = a.path(0).read_bytes()
     for damaged in (whole[: len(whole) // 2], b"garbage"):

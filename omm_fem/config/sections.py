@@ -101,6 +101,10 @@ def parse_measurements(entries, contacts, g):
             if v not in names and g["tags"] is not None and v not in g["tags"]:
                 raise ConfigError(f"{path}.voltage: {v!r} is neither a contact nor a boundary "
                                   f"tag; tags: {g['tags']}")
+        if name == "two_terminal":
+            raise ConfigError(f"{path}.name = 'two_terminal' is reserved: the run reports the "
+                              "two-terminal measurement of its primary contact pair under that "
+                              "name; choose another name")
         if any(o.name == name for o in out):
             raise ConfigError(f"{path}: duplicate measurement name")
         out.append(m)

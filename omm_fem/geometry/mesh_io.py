@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import io
-import math
 from pathlib import Path
 
 import numpy as np
 
+from ..checks import real
 from ..errors import MeshError
 from .tagged import tagged_mesh
 
@@ -33,8 +33,8 @@ def load_mesh(path, *, scale=1.0):
     path = Path(path)
     if not path.is_file():
         raise MeshError(f"mesh file {str(path)!r} does not exist")
-    if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
-        raise MeshError(f"geometry.scale = {scale!r} is invalid: must be a finite factor > 0")
+    real("geometry.scale", scale, positive=True, error=MeshError,
+         message="must be a finite factor > 0")
     try:
         # meshio prints to stdout/stderr and calls sys.exit() on unknown formats
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):

@@ -4,18 +4,16 @@ without a name is tagged ``edge`` (insulating).
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
+from ..checks import is_integer, real
 from ..errors import OmmError, bad_value
 from .gmsh_tools import generate, gmsh_session, graded_size_field, to_skfem
 
 
 def _length(name, v):
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
-        raise OmmError(bad_value(name, v, "must be a finite length > 0 in metres"))
-    return float(v)
+    """A length argument [m], finite and > 0, as ``float``."""
+    return real(name, v, positive=True, message="must be a finite length > 0 in metres")
 
 
 def _loop(name, pts):
@@ -190,7 +188,7 @@ def _segment_tags(loops, tags):
             raise OmmError(bad_value(f"geometry.tags.{name}", segs,
                                      "expected a non-empty list of segments (k or [loop, k])"))
         for s in segs:
-            key = (0, s) if isinstance(s, int) and not isinstance(s, bool) else (
+            key = (0, s) if is_integer(s) else (
                 tuple(s) if isinstance(s, (list, tuple)) and len(s) == 2 else None)
             if key is None or key not in seg_tag:
                 raise OmmError(bad_value(f"geometry.tags.{name}", s, "no such segment; segment k "

@@ -15,31 +15,26 @@ on:
 - the trace rows so far, the states at the VTU snapshots taken (their fields
   are recomputed from them), the GIF frames, and the loop's own counters;
 - the elapsed stepping and observing time;
-- a fingerprint: a hash of the configuration and the transient settings, a
-  hash of the mesh (vertices, triangles, element order, free DOFs), the
-  omm_fem version and the file format. A checkpoint with another fingerprint
-  is refused with an :class:`~omm_fem.errors.OmmError`.
+- a fingerprint (:func:`omm_fem.persist.fingerprint`) of the configuration
+  with the transient settings, of the mesh and element order, the omm_fem
+  version and the file format. A checkpoint with another fingerprint is
+  refused with an :class:`~omm_fem.errors.OmmError`.
 
-Scalars are stored as JSON text (floats round-trip exactly), arrays as
-arrays; nothing is pickled. :func:`~omm_fem.transient.outputs.write_transient_outputs`
+The file is an :class:`omm_fem.persist.NpzStore`: scalars as JSON text
+(floats round-trip exactly), arrays as arrays; nothing is pickled. :func:`~omm_fem.transient.outputs.write_transient_outputs`
 removes the checkpoint once every output file is written.
 """
 from __future__ import annotations
 
-import json
-import zipfile
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
-from .. import __version__
-from ..errors import OmmError
-from ..io import atomic_write, ensure_dir
-from ..provenance import config_hash, mesh_hash
+from ..persist import NpzStore
+from ..persist import fingerprint as run_fingerprint
 
 NAME = "checkpoint.npz"
-FORMAT = 1
 
 
 def fingerprint(config, tspec, system):
@@ -53,9 +48,7 @@ def fingerprint(config, tspec, system):
     system : TransientSystem
     """
     pb = system.problem
-    return {"format": FORMAT, "omm_fem": __version__,
-            "config_sha256": config_hash({"config": config, "transient": asdict(tspec)}),
-            "mesh_sha256": mesh_hash(pb.mesh, system.free, f"P{pb.order} {system.disc.ndofs}")}
+    return run_fingerprint({"config": config, "transient": asdict(tspec)}, pb.mesh, pb.order)
 
 
 def _plain(obj):
@@ -98,6 +91,7 @@ class Checkpoint:
         self.path = self.dir / NAME
         self.every = every
         self.fingerprint = fingerprint
+        self._store = NpzStore(self.path, fingerprint)
 
     def due(self, steps, done):
         """Save after ``steps`` steps? (every ``every`` steps and after the last one)."""
@@ -105,9 +99,8 @@ class Checkpoint:
 
     def remove(self):
         """Delete the checkpoint file if there is one."""
-        self.path.unlink(missing_ok=True)
+        self._store.remove()
 
-    # ------------------------------------------------------------ save
     def save(self, *, stepper, factors, tracer, recorder):
         """Write the state of a run atomically (see the module docstring)."""
         scalars, arrays = stepper.state()
@@ -115,24 +108,16 @@ class Checkpoint:
         keys, nfact, nsolve = factors.state()
         cols = tracer.columns
         rec = recorder.state()
-        meta = {"fingerprint": self.fingerprint, "stepper": scalars,
+        meta = {"stepper": scalars,
                 "stats": {"steps": st.steps, "rejected": st.rejected, "restarts": st.restarts,
                           "h_min": st.h_min, "h_max": st.h_max, "accepted": st.accepted},
                 "factors": {"keys": keys, "factorizations": nfact, "solves": nsolve},
                 "columns": list(cols), "recorder": rec["scalars"]}
-        data = {"meta": np.array(json.dumps(_plain(meta))),
-                "traces": np.array([cols[c] for c in cols], dtype=float)}
+        data = {"traces": np.array([cols[c] for c in cols], dtype=float)}
         data.update({f"stepper_{k}": v for k, v in arrays.items()})
         data.update({f"recorder_{k}": v for k, v in rec["arrays"].items()})
-        ensure_dir(self.dir)
+        return self._store.save(_plain(meta), data)
 
-        def write(tmp):
-            with open(tmp, "wb") as fh:
-                np.savez(fh, **data)
-
-        return atomic_write(self.path, write)
-
-    # ------------------------------------------------------------ load
     def load(self):
         """The saved run as ``(meta, arrays)``, or None when there is no checkpoint.
 
@@ -142,28 +127,7 @@ class Checkpoint:
             The file cannot be read, or it was written for another
             configuration, mesh, omm_fem version or file format.
         """
-        if not self.path.exists():
-            return None
-        where = f"checkpoint {str(self.path)!r}"
-        try:
-            with np.load(self.path, allow_pickle=False) as z:
-                arrays = {k: z[k] for k in z.files}
-            meta = json.loads(str(arrays.pop("meta")))
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-            raise OmmError(f"{where} cannot be read ({exc}); run without --resume to start "
-                           "over") from None
-        saved = meta.get("fingerprint", {})
-        for key, what in (("format", "a checkpoint format"), ("omm_fem", "omm_fem version"),
-                          ("config_sha256", "configuration (config hash"),
-                          ("mesh_sha256", "mesh (mesh hash")):
-            mine, theirs = self.fingerprint[key], saved.get(key)
-            if mine != theirs:
-                detail = (f"{what} {str(theirs)[:12]}, this run {str(mine)[:12]})"
-                          if key.endswith("sha256") else f"{what} {theirs!r}, this run {mine!r}")
-                raise OmmError(f"--resume: {where} belongs to another run: it was written with "
-                               f"{detail}; resume with the configuration and mesh of the killed "
-                               "run, or run without --resume to start over")
-        return meta, arrays
+        return self._store.load()
 
     @staticmethod
     def restore(saved, *, stepper, factors, tracer, recorder):

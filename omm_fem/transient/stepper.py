@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..checks import choice, integer, real
 from ..errors import OmmError, bad_value
 
 SCHEMES = ("be", "cn", "bdf2", "strang")
@@ -212,16 +213,10 @@ class Stepper:
 
     def __init__(self, system, n0, *, t_end, dt, scheme="cn", adaptive=False, tol=1e-4,
                  dt_min=None, dt_max=None, damped_steps=2, stats=None):
-        if scheme not in SCHEMES:
-            raise OmmError(bad_value("transient.scheme", scheme, f"allowed: {list(SCHEMES)}"))
+        choice("transient.scheme", scheme, SCHEMES, message=f"allowed: {list(SCHEMES)}")
         for name, val in (("transient.t_end", t_end), ("transient.dt", dt)):
-            if isinstance(val, bool) or not isinstance(val, (int, float)) \
-                    or not math.isfinite(val) or val <= 0:
-                raise OmmError(bad_value(name, val, "must be a finite time > 0 in seconds"))
-        if isinstance(damped_steps, bool) or not isinstance(damped_steps, int) \
-                or damped_steps < 0:
-            raise OmmError(bad_value("transient.damped_steps", damped_steps,
-                                     "must be an integer >= 0"))
+            real(name, val, positive=True, message="must be a finite time > 0 in seconds")
+        integer("transient.damped_steps", damped_steps, low=0, message="must be an integer >= 0")
         self.system, self.scheme, self.adaptive = system, scheme, adaptive
         self.t_end, self.dt, self.damped_steps = t_end, dt, damped_steps
         self.stats = StepStats() if stats is None else stats
@@ -238,8 +233,8 @@ class Stepper:
         if self.scheme == "bdf2":
             raise OmmError(bad_value("transient.adaptive", True, "is available for the one-step "
                                      "schemes 'be', 'cn' and 'strang', not for 'bdf2'"))
-        if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 < tol < 1:
-            raise OmmError(bad_value("transient.tol", tol, "must be a number in (0, 1)"))
+        real("transient.tol", tol, low=0, high=1, low_open=True, high_open=True,
+             message="must be a number in (0, 1)")
         dt_max = self.t_end / 10 if dt_max is None else dt_max
         dt_min = dt_max * 2.0**-40 if dt_min is None else dt_min
         if not 0 < dt_min <= dt_max:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from ..checks import real
 from ..errors import OmmError, bad_value
 
 
@@ -109,8 +110,7 @@ def apply_tolerances(cases, overrides):
         if cid not in ids:
             raise OmmError(bad_value("tolerance override", cid,
                                      f"no such case in this run; cases: {sorted(ids)}"))
-        if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not tol >= 0:
-            raise OmmError(bad_value(f"tolerance[{cid}]", tol, "must be a number >= 0"))
+        real(f"tolerance[{cid}]", tol, nonneg=True, allow_inf=True, message="must be a number >= 0")
     for c in cases:
         if c.id in overrides:
             c.tolerance = float(overrides[c.id])
