@@ -3,29 +3,26 @@ from __future__ import annotations
 
 import numpy as np
 
-from .io import ensure_dir, write_json, write_vtu
+from .io import ensure_dir, write_json
 from .persist import clear_sweep_checkpoint
-from .observables import cell_currents
 from .run import FIELD_SCALE_NOTE, RunResult
 
 
 def write_outputs(res: RunResult, out):
     """Write results.json, fields.vtu (+ one VTU per requested sweep point),
     map.png, profiles.png (rectangles) and hmr.png (sweeps) into ``out``."""
-    from .plotting import plot_hmr, plot_map, plot_profiles
+    from .plotting import plot_hmr, plot_profiles, save_png
 
     out = ensure_dir(out)
     written = []
-    pipe, r = res.pipeline, res.results
-    for tag, sol in [("", res.solution)] + [(f"_sweep_{k:04d}", s)
-                                            for k, s in sorted(res.sweep_solutions.items())]:
-        J0, dJ = cell_currents(pipe, sol)
-        written.append(write_vtu(out / f"fields{tag}.vtu", pipe, sol,
-                                 {"J0_A_per_m": J0, "dJ_A_per_m": dJ}))
-    written.append(plot_map(out / "map.png", pipe.problem.mesh, res.solution.n[2],
-                            pipe.disc.contact_names,
-                            title=f"n^z at B = {r['field_T']} T ({r['mesh']['dofs']} unknowns, "
-                                  f"P{r['mesh']['order']})"))
+    r = res.results
+    for tag, sol in [("", res.steady)] + [(f"_sweep_{k:04d}", s)
+                                          for k, s in sorted(res.sweep_solutions.items())]:
+        written.append(sol.write_vtu(out / f"fields{tag}.vtu"))
+    fig = res.steady.plot_map()
+    fig.axes[0].set_title(f"n^z at B = {r['field_T']} T ({r['mesh']['dofs']} unknowns, "
+                          f"P{r['mesh']['order']})", fontsize=9)
+    written.append(save_png(fig, out / "map.png"))
     if res.profile is not None:
         p = res.profile
         note = ""

@@ -16,6 +16,7 @@ from .config import RunSpec
 from .measure import Measurement, Terminals, rho_infinity_factor, rho_star
 from .persist import SweepCheckpoint, checkpointed_sweep, fingerprint
 from .provenance import provenance
+from .solutions import SteadySolution
 from .steady import Pipeline
 from .validate.reference import strip_overlay, strip_profile
 
@@ -33,9 +34,10 @@ class RunResult:
     results: dict
     spec: RunSpec
     pipeline: Pipeline
-    solution: object
+    solution: object  # FieldSolution at the run's field
+    steady: object = None  # the same as a SteadySolution (the files are written from it)
     profile: dict | None = None
-    sweep_solutions: dict = field(default_factory=dict)
+    sweep_solutions: dict = field(default_factory=dict)  # index -> SteadySolution
 
 
 def run(spec: RunSpec, *, progress=True, n_profile=401, out_dir=None, resume=False):
@@ -79,10 +81,13 @@ def run(spec: RunSpec, *, progress=True, n_profile=401, out_dir=None, resume=Fal
         "measurements": {},
         "warnings": warnings,
     }
+    named = {m.name: m for m in meas}
+    steady = SteadySolution(pipe, sol, terminals, named)
     for m in meas[1:]:
-        R, R0, rho = terminals.resistance(resp, zeroth, m)
         results["measurements"][m.name] = {"current": list(m.current), "voltage": list(m.voltage),
-                                           "R_ohm": R[0], "R0_ohm": R0[0], "rho": rho[0]}
+                                           "R_ohm": steady.resistance(m.name),
+                                           "R0_ohm": steady.resistance0(m.name),
+                                           "rho": steady.rho(m.name)}
     profile, reference = strip_profile(spec, pipe, sol, obs, n_profile)
     if reference is not None:
         results["strip_reference"] = reference
@@ -91,19 +96,19 @@ def run(spec: RunSpec, *, progress=True, n_profile=401, out_dir=None, resume=Fal
         ckpt = None if out_dir is None else SweepCheckpoint(
             out_dir, fingerprint(spec.config, problem.mesh, problem.order), pipe.disc.contact_names)
         sw = spec.sweep
-        done = checkpointed_sweep(pipe, sw["fields"], terminals=terminals, measurements=meas[1:],
-                                  keep=spec.output["vtu_sweep_points"], method=sw["method"],
-                                  workers=sw["workers"], checkpoint=ckpt, resume=resume,
+        done = checkpointed_sweep(pipe, sw.fields, terminals=terminals, measurements=meas[1:],
+                                  keep=spec.output.vtu_sweep_points, method=sw.method,
+                                  workers=sw.workers, checkpoint=ckpt, resume=resume,
                                   progress=progress)
         timing["sweep_fields_from_checkpoint"] = done.reused
         results["sweep"] = sweep_results(spec, pipe, terminals, zeroth, meas, done)
-        kept = done.kept
+        kept = {k: SteadySolution(pipe, s, terminals, named) for k, s in done.kept.items()}
     t_end = time.perf_counter()
     results["timing"] = {**timing, "mesh_s": t_mesh - t0, "solve_s": t_solve - t_mesh,
                          "total_s": t_end - t0}
     results["provenance"] = provenance(spec.config)
-    return RunResult(results=results, spec=spec, pipeline=pipe, solution=sol, profile=profile,
-                     sweep_solutions=kept)
+    return RunResult(results=results, spec=spec, pipeline=pipe, solution=sol, steady=steady,
+                     profile=profile, sweep_solutions=kept)
 
 
 def resolution_warnings(spec, problem):
@@ -125,7 +130,7 @@ def resolution_warnings(spec, problem):
         return [], found
     return [f"the mesh file has boundary elements up to {longest:.3g} m, but the boundary layer "
             f"of this run (ell = {spec.resolved['ell_m']:.3g} m) needs <= {need:.3g} m for "
-            f"P{spec.mesh_opts['order']} at strip-level accuracy; regenerate the mesh with a "
+            f"P{spec.mesh_opts.order} at strip-level accuracy; regenerate the mesh with a "
             "smaller edge size (e.g. meshes/generate.py --edge-size)"], found
 
 
@@ -133,21 +138,21 @@ def sweep_results(spec, pipe, terminals, zeroth, meas, done):
     """The ``sweep`` entry of results.json from the responses of a finished sweep."""
     sw = spec.sweep
     resp = done.response
-    out = {"kind": sw["kind"], "direction": sw["direction"], "fields_T": sw["fields"],
+    out = {"kind": sw.kind, "direction": sw.direction, "fields_T": sw.fields,
            "method": done.method, "method_info": done.info}
-    if sw["kind"] == "magnitude":
-        out["B_T"] = sw["B_T"]
-        kappa = rho_infinity_factor(spec.materials.values(), sw["direction"])
-        zero = np.flatnonzero(sw["B_T"] == 0)
+    if sw.kind == "magnitude":
+        out["B_T"] = sw.B_T
+        kappa = rho_infinity_factor(spec.materials.values(), sw.direction)
+        zero = np.flatnonzero(sw.B_T == 0)
         resp0 = ({k: v[zero[:1]] for k, v in resp.items()} if zero.size
                  else terminals.response_at(np.zeros(3)))
     else:
-        out.update({"angle_deg": sw["angle_deg"], "B_T": sw["B_T"], "axis": sw["axis"]})
+        out.update({"angle_deg": sw.angle_deg, "B_T": sw.B_T, "axis": sw.axis})
     per = {}
     for m in meas:
         R, R0, rho = terminals.resistance(resp, zeroth, m)
         entry = {"R_ohm": R, "rho": rho}
-        if sw["kind"] == "magnitude":
+        if sw.kind == "magnitude":
             rho0 = terminals.resistance(resp0, zeroth, m)[2][0]
             entry["rho0"] = rho0
             entry["rho_inf"] = None if kappa is None else kappa * rho0

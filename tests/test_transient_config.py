@@ -14,7 +14,7 @@ from omm_fem.errors import ConfigError, OmmError
 from omm_fem.problem import Contact
 from omm_fem.transient import (Schedule, evolve, make_waveform, parse_transient, run_transient,
                                summary, write_transient_outputs)
-from omm_fem.transient.config import SECTIONS
+from omm_fem.transient.config import SECTIONS, run_spec
 
 TAU = 1e-12
 
@@ -201,8 +201,11 @@ def test_waveform_fields_refine_the_mesh_edge():
     """A transient field stronger than [field] sets the boundary-layer mesh size."""
     cfg = with_(("mesh", "edge_size"), None)
     quiet = parse_config({k: copy.deepcopy(v) for k, v in cfg.items() if k not in SECTIONS})
-    spec, _ = specs(with_(("waveform", 1, "amplitude"), 40.0, cfg))
-    assert spec.resolved["edge_size_m"] < quiet.resolved["edge_size_m"]
+    spec, ts = specs(with_(("waveform", 1, "amplitude"), 40.0, cfg))
+    assert spec.resolved["edge_size_m"] == quiet.resolved["edge_size_m"]  # frozen: unchanged
+    strong = run_spec(spec, ts)
+    assert strong.resolved["edge_size_m"] < quiet.resolved["edge_size_m"]
+    assert strong.resolved["transient_ell_m"] < quiet.resolved["ell_m"]
 
 
 # --------------------------------------------------------------- a configured run

@@ -19,23 +19,22 @@ and checked, before any assembly). The schema, SI units throughout:
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..errors import ConfigError, OmmError
-from ..problem import boundary_layer_length
 from . import geometry as geom
-from .sections import (SINGLE, parse_contacts, parse_materials, parse_measurements,
-                       parse_output, parse_sweep)
-from .values import check_keys, integer, number, table, vector3
+from .sections import parse_contacts, parse_materials, parse_measurements, parse_output, parse_sweep
+from .spec import EDGE_FRACTION, MeshOptions, OutputSpec, RunSpec, SweepSpec, resolve_mesh
+from .values import boolean, check_keys, integer, number, table, vector3
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["DEFAULT_CONFIG", "RunSpec", "default_config", "load_toml", "parse_config"]
+__all__ = ["DEFAULT_CONFIG", "EDGE_FRACTION", "MeshOptions", "OutputSpec", "RunSpec",
+           "SweepSpec", "default_config", "load_toml", "parse_config", "resolve_mesh"]
 
 DEFAULT_CONFIG = """\
 # Built-in example: a bilayer-graphene-like strip, 1 um x 1 um (L/L_m = 10).
@@ -79,75 +78,6 @@ drift = false
 
 SECTIONS = {"geometry", "mesh", "material", "field", "sweep", "contacts", "measure", "solver",
             "output", "transient", "waveform"}  # transient, waveform: omm_fem.transient.config
-EDGE_FRACTION = {1: 16, 2: 8}  # default edge_size = ell / EDGE_FRACTION[order]
-
-
-@dataclass
-class RunSpec:
-    """Everything a run needs, validated; meshing happens in :meth:`build_problem`."""
-
-    config: dict
-    geometry: dict
-    mesh_opts: dict
-    materials: dict
-    contacts: list
-    B: np.ndarray
-    sweep: dict | None
-    measurements: list
-    drift: bool
-    coupled: bool
-    output: dict
-    resolved: dict = field(default_factory=dict)
-    extra_fields: list = field(default_factory=list)
-
-    @property
-    def sweep_fields(self):
-        return None if self.sweep is None else self.sweep["fields"]
-
-    def all_fields(self):
-        fields = [self.B, np.zeros(3)] + list(self.extra_fields)
-        if self.sweep is not None:
-            fields.extend(self.sweep["fields"])
-        return fields
-
-    def add_fields(self, fields):
-        """Include more fields [T] (e.g. of a transient B(t)) in the mesh resolution
-        and the max_dofs guard."""
-        self.extra_fields = list(self.extra_fields) + [np.asarray(f, float) for f in fields]
-        _resolve_mesh(self)
-
-    @property
-    def probes(self):
-        """Voltage terminals of the measurements that are not contacts."""
-        names = {c.name for c in self.contacts}
-        out = []
-        for m in self.measurements:
-            out += [v for v in m.voltage if v not in names and v not in out]
-        return out
-
-    def build_problem(self):
-        """Generate (or read) the mesh and return the validated Problem."""
-        from ..problem import Problem
-
-        ungraded = [c.name for c in self.contacts if c.omm == "reflecting"]
-        mesh = geom.build_mesh(self.geometry, size=self.resolved["size_m"],
-                               edge_size=self.resolved["edge_size_m"], ungraded=ungraded)
-        if self.geometry["kind"] == "mesh":
-            dofs = mesh.p.shape[1] * (4 if self.mesh_opts["order"] == 2 else 1)
-            if dofs > self.mesh_opts["max_dofs"]:
-                raise ConfigError(f"mesh: about {dofs:.3g} unknowns exceed mesh.max_dofs = "
-                                  f"{self.mesh_opts['max_dofs']:.3g}")
-        mats = self.materials
-        if list(mats) == [SINGLE]:
-            mats = mats[SINGLE]
-        pb = Problem(mesh=mesh, materials=mats, contacts=self.contacts, B=self.B,
-                     order=self.mesh_opts["order"], drift=self.drift)
-        tags = dict(mesh.boundaries or {})
-        for p in self.probes:
-            if p not in tags:
-                raise ConfigError(f"measure: terminal {p!r} is neither a contact nor a boundary "
-                                  f"tag of the mesh; tags: {sorted(tags)}")
-        return pb
 
 
 def load_toml(path):
@@ -192,12 +122,12 @@ def _parse(cfg, base_dir):
 
     msh = table(cfg, "mesh")
     check_keys("mesh", msh, {"order", "size", "edge_size", "max_dofs"})
-    mesh_opts = {"order": integer("mesh.order", msh.get("order"), low=1, high=2, default=2),
-                 "size": number("mesh.size", msh.get("size"), positive=True, required=False),
-                 "edge_size": number("mesh.edge_size", msh.get("edge_size"), positive=True,
-                                     required=False),
-                 "max_dofs": number("mesh.max_dofs", msh.get("max_dofs"), positive=True,
-                                    required=False, default=3.0e6)}
+    mesh_opts = MeshOptions(
+        order=integer("mesh.order", msh.get("order"), low=1, high=2, default=2),
+        size=number("mesh.size", msh.get("size"), positive=True, required=False),
+        edge_size=number("mesh.edge_size", msh.get("edge_size"), positive=True, required=False),
+        max_dofs=number("mesh.max_dofs", msh.get("max_dofs"), positive=True, required=False,
+                        default=3.0e6))
     model_info = {}
     materials = parse_materials(table(cfg, "material", required=True), g, model_info)
 
@@ -209,39 +139,14 @@ def _parse(cfg, base_dir):
     measurements = parse_measurements(cfg.get("measure", []), contacts, g)
     solver = table(cfg, "solver")
     check_keys("solver", solver, {"drift", "coupled"})
-    from .values import boolean
-
-    spec = RunSpec(config=cfg, geometry=g, mesh_opts=mesh_opts, materials=materials,
-                   contacts=contacts, B=B, sweep=sweep, measurements=measurements,
-                   drift=boolean("solver.drift", solver.get("drift"), True),
-                   coupled=boolean("solver.coupled", solver.get("coupled"), False),
-                   output=parse_output(table(cfg, "output"), sweep, g))
+    drift = boolean("solver.drift", solver.get("drift"), True)
+    coupled = boolean("solver.coupled", solver.get("coupled"), False)
+    output = parse_output(table(cfg, "output"), sweep, g)
+    fields = [B, np.zeros(3)] + ([] if sweep is None else list(sweep.fields))
     for name, mat in materials.items():
-        for k, Bk in enumerate(spec.all_fields()):
+        for k, Bk in enumerate(fields):
             mat.check_stable(Bk, where="field.B" if k == 0 else "sweep.B_T")
-    if model_info:
-        spec.resolved["X_models"] = model_info
-    _resolve_mesh(spec)
-    return spec
-
-
-def _resolve_mesh(spec):
-    """edge_size from the boundary-layer length over all fields; refuse oversized meshes."""
-    mats = list(spec.materials.values())
-    ell = boundary_layer_length(mats, spec.all_fields())
-    order = spec.mesh_opts["order"]
-    edge = spec.mesh_opts["edge_size"] or ell / EDGE_FRACTION[order]
-    g = spec.geometry
-    spec.resolved.update({"L_m_m": {str(k): m.L_m for k, m in spec.materials.items()},
-                          "ell_m": ell, "edge_size_m": edge})
-    if g["kind"] == "mesh":
-        spec.resolved["size_m"] = None
-        return
-    size = max(spec.mesh_opts["size"] or geom.default_size(g), edge)
-    est = geom.estimate_dofs(g, size, edge, order)
-    if est > spec.mesh_opts["max_dofs"]:
-        raise ConfigError(
-            f"mesh: about {est:.2g} unknowns for edge_size = {edge:.3g} m (boundary-layer length "
-            f"ell = {ell:.3g} m) exceeds mesh.max_dofs = {spec.mesh_opts['max_dofs']:.3g}; "
-            "raise mesh.max_dofs, give a larger mesh.edge_size, or reduce the largest field")
-    spec.resolved.update({"size_m": size, "estimated_dofs": est})
+    return RunSpec(config=cfg, geometry=g, mesh_opts=mesh_opts, materials=materials,
+                   contacts=contacts, B=B, sweep=sweep, measurements=measurements, drift=drift,
+                   coupled=coupled, output=output,
+                   info={"X_models": model_info} if model_info else {})

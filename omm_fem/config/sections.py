@@ -7,6 +7,7 @@ from ..errors import ConfigError
 from ..material import X_UNITS, Material
 from ..measure import Measurement
 from ..problem import OMM_CONDITIONS, Contact
+from .spec import OutputSpec, SweepSpec
 from .values import (boolean, check_keys, integer, number, range_or_list, string, table,
                      unit, vector3)
 
@@ -131,21 +132,21 @@ def parse_sweep(tab):
         # Rodrigues rotation of u about a
         rot = (u * np.cos(th) + np.cross(a, u) * np.sin(th)
                + a * (a @ u) * (1 - np.cos(th)))
-        return {"kind": "angle", "angle_deg": ang, "B_T": mag, "direction": u, "axis": a,
-                "fields": mag * rot, **extra}
+        return SweepSpec(kind="angle", angle_deg=ang, B_T=mag, direction=u, axis=a,
+                         fields=mag * rot, **extra)
     if "axis" in tab:
         raise ConfigError("sweep.axis: only used with sweep.angle_deg (an angle sweep)")
     if "B_T" not in tab:
         raise ConfigError("sweep.B_T: missing (magnitudes in T, or {start, stop, num}; "
                           "or angle_deg for an angle sweep)")
     mags = range_or_list("sweep.B_T", tab["B_T"])
-    return {"kind": "magnitude", "B_T": mags, "direction": u, "fields": mags[:, None] * u, **extra}
+    return SweepSpec(kind="magnitude", B_T=mags, direction=u, fields=mags[:, None] * u, **extra)
 
 
 def parse_output(tab, sweep, g):
     check_keys("output", tab, {"vtu_sweep_points", "strip_overlay"})
     pts = tab.get("vtu_sweep_points", [])
-    nf = 0 if sweep is None else len(sweep["fields"])
+    nf = 0 if sweep is None else len(sweep.fields)
     if not isinstance(pts, list):
         raise ConfigError(f"output.vtu_sweep_points = {pts!r} is invalid: expected a list of "
                           "sweep indices")
@@ -157,7 +158,7 @@ def parse_output(tab, sweep, g):
                       g["kind"] == "rectangle")
     if overlay and g["kind"] not in ("rectangle", "hall_bar"):
         raise ConfigError(f"output.strip_overlay: needs a channel width; a {g['kind']} has none")
-    return {"vtu_sweep_points": pts, "strip_overlay": overlay}
+    return OutputSpec(vtu_sweep_points=tuple(pts), strip_overlay=overlay)
 
 
 __all__ = ["parse_materials", "parse_contacts", "parse_measurements", "parse_sweep",

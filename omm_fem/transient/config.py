@@ -223,13 +223,25 @@ def _points(tab, spec):
 
 
 def _check_fields(ts, spec):
-    """Every B(t) must be stable; the mesh must resolve the largest one."""
+    """Every B(t) must be stable and within the max_dofs guard once the mesh resolves it."""
+    run_spec(spec, ts)
+
+
+def run_spec(spec, ts):
+    """The RunSpec of a transient run: ``spec`` with the field samples of B(t) in its mesh
+    resolution (the mesh must resolve the strongest B(t)) and their boundary-layer length
+    as ``resolved["transient_ell_m"]``; ``spec`` itself when no waveform drives the field.
+
+    Raises
+    ------
+    ConfigError
+        Some B(t) makes the OMM dynamics unstable, or its mesh exceeds max_dofs.
+    """
     if not any(w.target in FIELD_TARGETS for w in ts.waveforms):
-        return
+        return spec
     fields = ts.sample_fields(spec.B)
     for mat in spec.materials.values():
         for B in fields:
             mat.check_stable(B, where="waveform field B(t)")
-    spec.resolved["transient_ell_m"] = boundary_layer_length(list(spec.materials.values()), fields)
-    # the mesh must resolve the strongest B(t): re-resolve edge_size and the max_dofs guard
-    spec.add_fields(fields)
+    ell = boundary_layer_length(list(spec.materials.values()), fields)
+    return spec.with_fields(fields, transient_ell_m=ell)

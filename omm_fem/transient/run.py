@@ -12,6 +12,7 @@ from ..errors import ConfigError, OmmError
 from ..provenance import provenance
 from ..steady import Pipeline
 from .checkpoint import Checkpoint, fingerprint
+from .config import run_spec
 from .observe import Observation, Tracer, two_terminal
 from .outputs import read_state
 from .stepper import StepStats, Stepper
@@ -79,6 +80,7 @@ def run_transient(spec, tspec, *, progress=True, out_dir=None, resume=False):
         raise OmmError("resume = True needs the output directory (out_dir) that holds the "
                        "checkpoint of the killed run")
     t0 = time.perf_counter()
+    spec = run_spec(spec, tspec)
     problem = spec.build_problem()
     pipe = Pipeline(problem, force_coupled=spec.coupled)
     schedule = Schedule(tspec.waveforms, B=problem.B, contacts=problem.contacts)

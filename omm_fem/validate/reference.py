@@ -89,15 +89,15 @@ def strip_profile(spec, pipe, sol, two_terminal, n_profile=401):
 def strip_overlay(spec, sweep):
     """rho(B) (and rho*(B)) of the strip formula for a magnitude sweep, or None.
 
-    ``sweep`` is the parsed [sweep] section; the overlay is drawn on hmr.png
+    ``sweep`` is the run's :class:`~omm_fem.config.SweepSpec`; the overlay is drawn on hmr.png
     when ``[output] strip_overlay`` asks for it and the formulas apply.
     """
-    if sweep["kind"] != "magnitude" or not spec.output["strip_overlay"] or not strip_applicable(
-            spec, sweep["direction"]):
+    if sweep.kind != "magnitude" or not spec.output.strip_overlay or not strip_applicable(
+            spec, sweep.direction):
         return None
     mat = single_material(spec)
     W = strip_width(spec.geometry)
-    phi, theta = analytic.strip_phi_theta(mat, sweep["B_T"])
+    phi, theta = analytic.strip_phi_theta(mat, sweep.B_T)
     out = {"width_m": W, "rho": analytic.strip_rho(W / mat.L_m, phi, theta, mat.alpha)}
     if theta > 0:
         out["rho_star"] = analytic.strip_rho_star(W / mat.L_m, phi, theta)

@@ -1,0 +1,187 @@
+"""The validated run specification: frozen, typed sections and the mesh resolution.
+
+Parsing (:func:`omm_fem.config.parse_config`) builds these once; nothing
+mutates them afterwards. A transient run that needs its B(t) resolved by the
+mesh gets a new specification from :meth:`RunSpec.with_fields`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+
+import numpy as np
+
+from ..errors import ConfigError
+from ..problem import boundary_layer_length
+from . import geometry as geom
+
+EDGE_FRACTION = {1: 16, 2: 8}  # default edge_size = ell / EDGE_FRACTION[order]
+
+
+def _frozen(a):
+    a = np.array(a, dtype=float)
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True)
+class MeshOptions:
+    """[mesh]: element order, bulk and boundary element sizes [m], the dof guard."""
+
+    order: int = 2
+    size: float | None = None
+    edge_size: float | None = None
+    max_dofs: float = 3.0e6
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """[sweep]: the fields of a magnitude or angle sweep and how to evaluate them.
+
+    ``fields`` (n, 3) [T]; a magnitude sweep has ``B_T`` (n,) along the unit
+    ``direction``; an angle sweep ``angle_deg`` (n,) about ``axis`` at the
+    magnitude ``B_T``, starting from ``direction``.
+    """
+
+    kind: str
+    fields: np.ndarray
+    B_T: np.ndarray | float
+    direction: np.ndarray
+    method: str = "auto"
+    workers: int = 1
+    angle_deg: np.ndarray | None = None
+    axis: np.ndarray | None = None
+
+    def __post_init__(self):
+        for key in ("fields", "direction", "angle_deg", "axis"):
+            if getattr(self, key) is not None:
+                object.__setattr__(self, key, _frozen(getattr(self, key)))
+        if self.kind == "magnitude":
+            object.__setattr__(self, "B_T", _frozen(self.B_T))
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """[output]: extra VTU files of sweep points; the strip-formula overlay on hmr.png."""
+
+    vtu_sweep_points: tuple = ()
+    strip_overlay: bool = False
+
+
+def resolve_mesh(geometry, mesh, materials, fields):
+    """Mesh resolution of a run: a pure function of its inputs.
+
+    ``edge_size`` is ``mesh.edge_size`` or the boundary-layer length ell over
+    every region and field (SPEC §6) over EDGE_FRACTION[order]; the bulk size
+    and the estimated unknown count follow for generated geometries, which
+    are refused above ``mesh.max_dofs``.
+
+    Parameters
+    ----------
+    geometry : dict
+        Parsed [geometry].
+    mesh : MeshOptions
+    materials : dict[str, Material]
+    fields : sequence of (3,) arrays
+        Every field of the run [T].
+
+    Returns
+    -------
+    dict
+        ``L_m_m``, ``ell_m``, ``edge_size_m``, ``size_m`` [m] and, for a
+        generated geometry, ``estimated_dofs``.
+    """
+    ell = boundary_layer_length(list(materials.values()), fields)
+    edge = mesh.edge_size or ell / EDGE_FRACTION[mesh.order]
+    out = {"L_m_m": {str(k): m.L_m for k, m in materials.items()}, "ell_m": ell,
+           "edge_size_m": edge}
+    if geometry["kind"] == "mesh":
+        return {**out, "size_m": None}
+    size = max(mesh.size or geom.default_size(geometry), edge)
+    est = geom.estimate_dofs(geometry, size, edge, mesh.order)
+    if est > mesh.max_dofs:
+        raise ConfigError(
+            f"mesh: about {est:.2g} unknowns for edge_size = {edge:.3g} m (boundary-layer length "
+            f"ell = {ell:.3g} m) exceeds mesh.max_dofs = {mesh.max_dofs:.3g}; "
+            "raise mesh.max_dofs, give a larger mesh.edge_size, or reduce the largest field")
+    return {**out, "size_m": size, "estimated_dofs": est}
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything a run needs, validated and frozen; meshing happens in :meth:`build_problem`.
+
+    ``resolved`` (read-only mapping) holds what was derived from the inputs:
+    the mesh resolution (:func:`resolve_mesh`), X-tensor model details, and
+    for a transient the boundary-layer length of its B(t).
+    """
+
+    config: dict
+    geometry: dict
+    mesh_opts: MeshOptions
+    materials: dict
+    contacts: tuple
+    B: np.ndarray
+    sweep: SweepSpec | None
+    measurements: tuple
+    drift: bool
+    coupled: bool
+    output: OutputSpec
+    extra_fields: tuple = ()
+    info: dict = field(default_factory=dict)  # derived facts that are not mesh resolution
+    resolved: MappingProxyType = field(init=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "B", _frozen(self.B))
+        object.__setattr__(self, "contacts", tuple(self.contacts))
+        object.__setattr__(self, "measurements", tuple(self.measurements))
+        res = {**self.info, **resolve_mesh(self.geometry, self.mesh_opts, self.materials,
+                                           self.all_fields())}
+        object.__setattr__(self, "resolved", MappingProxyType(res))
+
+    def all_fields(self):
+        """Every field of the run [T]: [field] B, zero, extra (B(t)) and the sweep's."""
+        fields = [self.B, np.zeros(3)] + list(self.extra_fields)
+        if self.sweep is not None:
+            fields.extend(self.sweep.fields)
+        return fields
+
+    def with_fields(self, fields, **info):
+        """The same run with more fields [T] (e.g. of a transient B(t)) in the mesh
+        resolution and the max_dofs guard, and ``info`` added to ``resolved``."""
+        extra = tuple(self.extra_fields) + tuple(_frozen(f) for f in fields)
+        return replace(self, extra_fields=extra, info={**self.info, **info})
+
+    @property
+    def probes(self):
+        """Voltage terminals of the measurements that are not contacts."""
+        names = {c.name for c in self.contacts}
+        out = []
+        for m in self.measurements:
+            out += [v for v in m.voltage if v not in names and v not in out]
+        return out
+
+    def build_problem(self):
+        """Generate (or read) the mesh and return the validated Problem."""
+        from ..problem import Problem
+        from .sections import SINGLE
+
+        ungraded = [c.name for c in self.contacts if c.omm == "reflecting"]
+        mesh = geom.build_mesh(self.geometry, size=self.resolved["size_m"],
+                               edge_size=self.resolved["edge_size_m"], ungraded=ungraded)
+        if self.geometry["kind"] == "mesh":
+            dofs = mesh.p.shape[1] * (4 if self.mesh_opts.order == 2 else 1)
+            if dofs > self.mesh_opts.max_dofs:
+                raise ConfigError(f"mesh: about {dofs:.3g} unknowns exceed mesh.max_dofs = "
+                                  f"{self.mesh_opts.max_dofs:.3g}")
+        mats = self.materials
+        if list(mats) == [SINGLE]:
+            mats = mats[SINGLE]
+        pb = Problem(mesh=mesh, materials=mats, contacts=self.contacts, B=self.B,
+                     order=self.mesh_opts.order, drift=self.drift)
+        tags = dict(mesh.boundaries or {})
+        for p in self.probes:
+            if p not in tags:
+                raise ConfigError(f"measure: terminal {p!r} is neither a contact nor a boundary "
+                                  f"tag of the mesh; tags: {sorted(tags)}")
+        return pb
