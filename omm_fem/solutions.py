@@ -19,7 +19,7 @@ import numpy as np
 
 from .errors import OmmError, bad_value
 from .io import write_vtu
-from .observables import cell_currents, line_probe
+from .postprocess import cell_currents, line_probe
 from .plotting import draw_map
 from .solution_common import TWO_TERMINAL, Measured, axes_or_new, jsonable, readonly
 from .solution_sweep import SweepSolution

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..io import atomic_write, ensure_dir, write_csv, write_json, write_vtu
-from ..observables import cell_currents
+from ..postprocess import cell_currents
 
 
 def write_transient_outputs(result, out_dir):

@@ -13,7 +13,7 @@ from ..provenance import provenance
 from ..steady import Pipeline
 from .checkpoint import Checkpoint, fingerprint
 from .config import run_spec
-from .observe import Observation, Tracer, two_terminal
+from .traces import Observation, Tracer, two_terminal
 from .outputs import read_state
 from .stepper import StepStats, Stepper
 from .system import TransientSystem

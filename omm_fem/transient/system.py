@@ -16,7 +16,7 @@ the operator does not depend on the drive at all; with drift it changes
 whenever the drive does, and a new factorisation is needed for each distinct
 drive value (cached).
 
-Observables of a state are computed in observe.py.
+Observables of a state are computed in traces.py.
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from .. import forms
 from ..errors import OmmError
 from ..linalg import FactorStore, is_symmetric
 from ..omm import small_matmul
-from .observe import TerminalMaps, observe
+from .traces import TerminalMaps, observe
 
 
 @LinearForm
@@ -260,7 +260,7 @@ class TransientSystem:
         return float(np.sqrt(max(np.sum(n * self.mass(n)), 0.0)))
 
     def observe(self, t, n, *, field=True):
-        """Observables at time ``t`` [s]: see :func:`omm_fem.transient.observe.observe`."""
+        """Observables at time ``t`` [s]: see :func:`omm_fem.transient.traces.observe`."""
         return observe(self, t, n, field=field)
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import analytic
 from ..config.geometry import strip_width
-from ..observables import cross_section
+from ..postprocess import cross_section
 
 
 def single_material(spec):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import analytic
-from ..observables import cross_section
+from ..postprocess import cross_section
 from .cases import Case, StudyResult, rel_error
 from .common import (FIELD_NOTE, MN, field_for_phi, material, mn_material, phi_for_field,
                      strip_current_density, strip_pipeline)

@@ -24,7 +24,7 @@ import numpy as np
 from .. import measure
 from ..errors import ConfigError, OmmError
 from ..measure import TWO_TERMINAL_KEYS, Terminals
-from ..observables import line_probe
+from ..postprocess import line_probe
 from ..steady import FieldSolution
 
 

@@ -40,8 +40,8 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse.linalg as spla
 
-from .checks import integer, real
-from .errors import OmmError
+from ..checks import integer, real
+from ..errors import OmmError
 from .snapshots import CoupledSnapshots, PoleSnapshots, field_tangent
 
 _RANK = 1e-13  # relative singular value below which a residual generator direction is dropped

@@ -1,4 +1,4 @@
-"""Full-order snapshots for the reduced sweep model (:mod:`omm_fem.reduced`).
+"""Full-order snapshots for the reduced sweep model (:mod:`omm_fem.reduced.basis`).
 
 Each snapshot factorises one operator at a chosen field and returns the
 vectors that the reduced basis is extended with: for a uniform material
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .linalg import factorize
+from ..linalg import factorize
 
 _CLUSTER = 1e-8  # eigenvalues of A closer than this (relative) share one pole
 _EXCITED = 1e-12  # |P e_z| below this: the source does not excite the cluster
