@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .checks import finite
 from .errors import OmmError, bad_value
@@ -89,7 +90,7 @@ class Material:
         object.__setattr__(self, "X", X)
 
     @classmethod
-    def from_units(cls, *, X_unit="1/kg", X, **kwargs):
+    def from_units(cls, *, X_unit: str = "1/kg", X: ArrayLike, **kwargs) -> Material:
         """Build a material with ``X`` given in ``X_unit`` ("1/kg" or "1/m_e")."""
         if X_unit not in X_UNITS:
             raise OmmError(bad_value("material.X_unit", X_unit, f"allowed: {sorted(X_UNITS)}"))
@@ -105,7 +106,7 @@ class Material:
         """OMM diffusion length sqrt(D tau) [m]."""
         return math.sqrt(self.D * self.tau)
 
-    def precession_matrix(self, B):
+    def precession_matrix(self, B: ArrayLike) -> np.ndarray:
         """Omega_B = (e/2) [B]x X [1/s], shape (3, 3) (SPEC §3, Eq. 1).
 
         The one definition of the precession term; every A(B) in the package
@@ -113,15 +114,15 @@ class Material:
         """
         return 0.5 * E_CHARGE * cross_matrix(np.asarray(B, float)) @ self.X
 
-    def precession_generators(self):
+    def precession_generators(self) -> np.ndarray:
         """G_k = Omega_{e_k} [1/(s T)], shape (3, 3, 3): Omega_B = sum_k B_k G_k (linear in B)."""
         return np.array([self.precession_matrix(e) for e in np.eye(3)])
 
-    def relaxation_matrix(self, B):
+    def relaxation_matrix(self, B: ArrayLike) -> np.ndarray:
         """A = I/tau + Omega_B [1/s], shape (3, 3)."""
         return np.eye(3) / self.tau + self.precession_matrix(B)
 
-    def check_stable(self, B, where="field.B"):
+    def check_stable(self, B: ArrayLike, where: str = "field.B") -> None:
         """Raise OmmError unless every eigenvalue of A(B) has a positive real part."""
         with np.errstate(over="ignore", invalid="ignore"):
             A = self.relaxation_matrix(B)
@@ -139,7 +140,7 @@ class Material:
                 "X must be positive semi-definite along this field (check its sign and units)"
             )
 
-    def to_dict(self):
+    def to_dict(self) -> dict:
         """JSON-friendly SI echo of the parameters."""
         return {
             "D": self.D, "tau": self.tau, "alpha": self.alpha, "sigma": self.sigma,

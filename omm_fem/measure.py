@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 from skfem import LinearForm
 
 from .errors import OmmError, bad_value
@@ -26,7 +27,7 @@ from .errors import OmmError, bad_value
 RHO_MIN_V0 = 1e-4  # see Terminals.resistance
 
 
-def rho_infinity_factor(materials, direction):
+def rho_infinity_factor(materials, direction: ArrayLike) -> float | None:
     """kappa with rho(inf) = kappa * rho(0) for a field growing along ``direction``.
 
     As |B| -> inf, n is projected onto the kernel of the precession matrix
@@ -64,7 +65,7 @@ def _adjugate(X):
     return C.T
 
 
-def rho_star(rho, rho0, kappa):
+def rho_star(rho: ArrayLike, rho0: float, kappa: float | None):
     """rho* = (rho - rho0) / (rho_inf - rho0) with rho_inf = kappa rho0, or (None, reason)."""
     if kappa is None:
         return None, ("rho* is undefined: the field direction cannot fully dephase n^z "
@@ -104,7 +105,7 @@ def _unit(v, w):
     return v
 
 
-def ratios(V, V0, I, I0):
+def ratios(V: ArrayLike, V0: ArrayLike, I: ArrayLike, I0: ArrayLike):
     """R = V/I, R0 = V0/I0 [Ohm] and rho = dV/V0 - dI/I0: the one definition (SPEC §5).
 
     rho is the relative change of R to first order in the O(alpha^2)
@@ -120,7 +121,7 @@ TWO_TERMINAL_KEYS = ("current_A", "current0_A", "voltage_V", "voltage0_V", "resi
                      "resistance0_ohm", "rho", "delta_I_over_I0")
 
 
-def two_terminal(pair, sol, V0, I0):
+def two_terminal(pair: tuple, sol, V0: dict, I0: dict) -> dict:
     """Two-terminal observables of a contact pair (SI), steady or at one time of a transient.
 
     Parameters
@@ -162,7 +163,7 @@ class Terminals:
         Boundary tags (not contacts) whose mean potential is reported.
     """
 
-    def __init__(self, pipeline, probes=()):
+    def __init__(self, pipeline, probes: tuple | list = ()):
         self.pipe = pipeline
         disc = pipeline.disc
         ch = pipeline.charge
@@ -195,7 +196,7 @@ class Terminals:
         self.imask = np.array([pipeline.problem.contacts[c].current is not None
                                for c in self.contacts])
 
-    def response(self, nz):
+    def response(self, nz: np.ndarray) -> dict:
         """Terminal values for n^z (scaled DOF vectors), one row per field.
 
         Parameters
@@ -222,20 +223,20 @@ class Terminals:
         P = self.P0 + nz @ self.A_P.T + dV @ self.psi_probe.T
         return {"V": V0 + dV, "I": I0 + sig * (dI + dV @ G.T), "dI_fixed": sig * dI, "P": P}
 
-    def response_of(self, sol):
+    def response_of(self, sol) -> dict:
         """:meth:`response` of a :class:`~omm_fem.steady.FieldSolution` (n in SI), one row."""
         return self.response(sol.n[2] / self.pipe.disc.units.density)
 
-    def response_at(self, B):
+    def response_at(self, B: ArrayLike) -> dict:
         """:meth:`response` at field ``B`` [T] (one OMM solve, no corrected potential)."""
         return self.response(self.pipe.omm.solve(np.asarray(B, float))[2])
 
-    def zeroth_order(self):
+    def zeroth_order(self) -> dict:
         """Terminal values of the alpha^0 solution (same keys, one row)."""
         return self.response(np.zeros(self.pipe.disc.ndofs))
 
     # ------------------------------------------------------------------
-    def potential(self, values, name):
+    def potential(self, values: dict, name: str) -> np.ndarray:
         """Potential of a terminal (contact or probe) from a response dict."""
         if name in self.contacts:
             return values["V"][:, self.contacts.index(name)]
@@ -243,12 +244,12 @@ class Terminals:
             return values["P"][:, self.probes.index(name)]
         raise OmmError(bad_value("terminal", name, f"allowed: {self.contacts + self.probes}"))
 
-    def current(self, values, name):
+    def current(self, values: dict, name: str) -> np.ndarray:
         if name not in self.contacts:
             raise OmmError(bad_value("current terminal", name, f"must be a contact: {self.contacts}"))
         return values["I"][:, self.contacts.index(name)]
 
-    def resistance(self, values, zeroth, meas):
+    def resistance(self, values: dict, zeroth: dict, meas: Measurement):
         """R, R0 [Ohm] and rho (:func:`ratios`) of a measurement, one entry per field.
 
         Parameters

@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .checks import integer, real
 from .errors import MeshError, OmmError, bad_value
@@ -85,7 +86,8 @@ class Problem:
         Delta J (SPEC §5).
     """
 
-    def __init__(self, *, mesh, materials, contacts, B=(0.0, 0.0, 0.0), order=2, drift=True):
+    def __init__(self, *, mesh, materials: Material | dict, contacts, B: ArrayLike = (0.0, 0.0, 0.0),
+                 order: int = 2, drift: bool = True):
         integer("mesh.order", order, low=1, high=2, numpy=True, integral=True,
                 message="allowed: 1 or 2")
         self.mesh = mesh
@@ -196,7 +198,7 @@ class Problem:
         m0 = mats[0]
         return all(m.tau == m0.tau and np.array_equal(m.X, m0.X) for m in mats[1:])
 
-    def with_field(self, B):
+    def with_field(self, B: ArrayLike) -> Problem:
         """Same problem in another field (validated)."""
         new = object.__new__(Problem)
         new.__dict__.update(self.__dict__)
@@ -206,7 +208,7 @@ class Problem:
         return new
 
 
-def boundary_layer_length(materials, fields):
+def boundary_layer_length(materials, fields) -> float:
     """ell = 1 / max |lambda| over regions, fields and modes [m] (SPEC §6).
 
     For each region, the scalar modes decay like exp(-lambda d) with

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import forms
 from .charge import ChargeSolver
@@ -16,6 +17,7 @@ from .discretization import Discretization
 from .material import as_field_vector
 from .measure import two_terminal
 from .omm import OmmOperator
+from .problem import Problem
 
 
 @dataclass
@@ -56,7 +58,7 @@ class Pipeline:
         Use the 3N coupled block solve even for a uniform material (testing).
     """
 
-    def __init__(self, problem, *, force_coupled=False):
+    def __init__(self, problem: Problem, *, force_coupled: bool = False):
         self.problem = problem
         self.disc = disc = Discretization(problem)
         self.charge = ChargeSolver(disc)
@@ -78,7 +80,7 @@ class Pipeline:
         return names[0], names[1]
 
     # ------------------------------------------------------------------
-    def at_field(self, B):
+    def at_field(self, B: ArrayLike) -> FieldSolution:
         """Run the field-dependent part for field ``B`` [T] -> :class:`FieldSolution`."""
         B = as_field_vector(B)
         for mat in self.problem.materials.values():
@@ -87,7 +89,7 @@ class Pipeline:
         sol.solves = self.omm.last_solve_count
         return sol
 
-    def solution_from_n(self, B, n):
+    def solution_from_n(self, B: ArrayLike, n: np.ndarray) -> FieldSolution:
         """:class:`FieldSolution` for a given scaled OMM density ``n`` (3, ndofs):
         Delta J, the corrected potential and the contact values (SI)."""
         disc = self.disc
@@ -104,18 +106,12 @@ class Pipeline:
         )
 
     # ------------------------------------------------------------------
-    def two_terminal(self, sol):
+    def two_terminal(self, sol: FieldSolution) -> dict:
         """Two-terminal observables of the primary contact pair: see
         :func:`omm_fem.measure.two_terminal` (R, R0, rho = dV/V0 - dI/I0, Delta I/I0)."""
         return two_terminal(self.pair, sol, self.V0, self.I0)
 
-    def current_balance(self, sol):
+    def current_balance(self, sol: FieldSolution) -> float:
         """|sum of contact currents| / max |contact current| (should be ~1e-15)."""
         I = np.array(list(sol.currents.values()))
         return abs(I.sum()) / np.abs(I).max()
-
-
-def solve(problem, **kwargs):
-    """Solve a steady problem at its own field; returns (pipeline, FieldSolution)."""
-    pipe = Pipeline(problem, **kwargs)
-    return pipe, pipe.at_field(problem.B)

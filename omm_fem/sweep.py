@@ -48,6 +48,7 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 
 import numpy as np
+from numpy.typing import ArrayLike
 from tqdm.auto import tqdm
 
 from .checks import integer
@@ -98,8 +99,9 @@ class SweepResult:
     info: dict = dc_field(default_factory=dict)
 
 
-def sweep_terminals(pipeline, fields, *, terminals, keep=(), measurements=(), method="auto",
-                    executor=None, progress=True, tol=1e-8, max_snapshots=30):
+def sweep_terminals(pipeline: Pipeline, fields: ArrayLike, *, terminals: Terminals, keep=(),
+                    measurements=(), method: str = "auto", executor=None, progress: bool = True,
+                    tol: float = 1e-8, max_snapshots: int = 30) -> SweepResult:
     """Terminal responses for every field of a sweep.
 
     Parameters

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from omm_fem import analytic
-from omm_fem.steady import solve
+from omm_fem.steady import Pipeline
 
 from conftest import LM, ell_of, field_for_phi, strip_material, strip_problem
 
@@ -34,7 +34,8 @@ def test_strip_limit_p2(Lr, phi, theta):
     W = Lr * LM
     pb = strip_problem(mat, [B, 0, 0], width=W, length=2 * ell, edge_size=ell / 8, order=2)
     assert _max_edge_in_band(pb.mesh, 2 * ell, W) <= ell / 8 * (1 + 1e-9)
-    pipe, sol = solve(pb)
+    pipe = Pipeline(pb)
+    sol = pipe.at_field(pb.B)
     p = pipe.disc.to_si_points()
     J = pipe.two_terminal(sol)["current0_A"] / W
     nz, ny = analytic.strip_profiles_si(p[1], width=W, J=J, B=B, material=mat)
