@@ -66,7 +66,8 @@ class ChargeSolver:
         V = np.array([contacts[c].voltage if vmask[k] else 0.0 for k, c in enumerate(self.names)])
         if not vmask.all():
             imask = ~vmask
-            target = np.array([contacts[c].current / sig for c in self.names if contacts[c].current is not None])
+            target = np.array([contacts[c].current / sig for c in self.names
+                               if contacts[c].current is not None])
             V[imask] = self._solve_floating(imask, target - self.G[np.ix_(imask, vmask)] @ V[vmask])
         phi0 = self.psi @ V
         return phi0, V, self.G @ V

@@ -23,7 +23,6 @@ from skfem import LinearForm
 
 from .errors import OmmError, bad_value
 
-
 RHO_MIN_V0 = 1e-4  # see Terminals.resistance
 
 
@@ -72,7 +71,8 @@ def rho_star(rho: ArrayLike, rho0: float, kappa: float | None):
                       "(e.g. X_zz = 0, or regions whose large-field limits differ)")
     denom = (kappa - 1.0) * rho0
     if abs(kappa - 1.0) < 1e-12:
-        return None, "rho* is undefined: a field along this direction does not precess n^z (rho(inf) = rho(0))"
+        return None, ("rho* is undefined: a field along this direction does not precess n^z "
+                      "(rho(inf) = rho(0))")
     if denom == 0.0:
         return None, "rho* is undefined: rho(0) = 0 (no orbital Hall effect, alpha = 0)"
     return (np.asarray(rho) - rho0) / denom, None

@@ -41,8 +41,9 @@ _ZERO = 1e-13  # relative size below which Schur couplings are treated as exact 
 def schur_blocks(A):
     """Real Schur form ``A = Z T Z^T`` of a 3x3 matrix and T's diagonal blocks.
 
-    Entries of T below ``_ZERO * max|T|`` are set to exact zeros so that couplings that vanish analytically (e.g. the n^x mode
-    for B along x) do not cost solves. Returns ``(T, Z, blocks)`` with blocks a
+    Entries of T below ``_ZERO * max|T|`` are set to exact zeros so that
+    couplings that vanish analytically (e.g. the n^x mode for B along x) do
+    not cost solves. Returns ``(T, Z, blocks)`` with blocks a
     list of index lists, ``[k]`` for a real eigenvalue and ``[k, k+1]`` for a
     complex pair.
     """

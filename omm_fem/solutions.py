@@ -19,8 +19,8 @@ import numpy as np
 
 from .errors import OmmError, bad_value
 from .io import write_vtu
-from .postprocess import cell_currents, line_probe
 from .plotting import draw_map
+from .postprocess import cell_currents, line_probe
 from .solution_common import TWO_TERMINAL, Measured, axes_or_new, jsonable, readonly
 from .solution_sweep import SweepSolution
 from .solution_transient import TransientSolution

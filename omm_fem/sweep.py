@@ -57,7 +57,6 @@ from .measure import Terminals, rho_infinity_factor, rho_star  # noqa: F401 (re-
 from .reduced import greedy_reduced
 from .steady import Pipeline
 
-
 METHODS = ("auto", "reduced", "direct")
 AUTO_REDUCED_MIN_FIELDS = 8  # a reduced model needs 4-6 full solves (measured; bench_sweep.md)
 POOL_SETUP_FIELDS = 4.0  # a worker's Pipeline setup in units of one field solve (measured 3.5)

@@ -8,8 +8,7 @@ from ..material import X_UNITS, Material
 from ..measure import Measurement
 from ..problem import OMM_CONDITIONS, Contact
 from .spec import OutputSpec, SweepSpec
-from .values import (boolean, check_keys, integer, number, range_or_list, string, table,
-                     unit, vector3)
+from .values import boolean, check_keys, integer, number, range_or_list, string, table, unit, vector3
 
 MATERIAL_KEYS = {"D", "tau", "alpha", "sigma", "mobility", "X", "X_unit"}
 CONTACT_KEYS = {"voltage", "current", "omm", "s"}

@@ -20,10 +20,10 @@ directory saves checkpoints there and can be resumed (checkpoint.py).
 """
 from .config import TransientSpec, parse_transient
 from .outputs import write_transient_outputs
-from .traces import Observation, Tracer, observe, two_terminal
 from .run import TransientResult, initial_state, run_transient, simulate, summary
 from .stepper import ORDER, SCHEMES, Integrator, Stepper, StepStats, evolve
 from .system import TransientSystem
+from .traces import Observation, Tracer, observe, two_terminal
 from .waveforms import Schedule, Waveform, make_waveform
 
 __all__ = [

@@ -21,7 +21,8 @@ on:
   refused with an :class:`~omm_fem.errors.OmmError`.
 
 The file is an :class:`omm_fem.persist.NpzStore`: scalars as JSON text
-(floats round-trip exactly), arrays as arrays; nothing is pickled. :func:`~omm_fem.transient.outputs.write_transient_outputs`
+(floats round-trip exactly), arrays as arrays; nothing is pickled.
+:func:`~omm_fem.transient.outputs.write_transient_outputs`
 removes the checkpoint once every output file is written.
 """
 from __future__ import annotations

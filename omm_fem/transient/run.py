@@ -13,11 +13,12 @@ from ..provenance import provenance
 from ..steady import Pipeline
 from .checkpoint import Checkpoint, fingerprint
 from .config import run_spec
-from .traces import Observation, Tracer, two_terminal
 from .outputs import read_state
-from .stepper import StepStats, Stepper
+from .stepper import Stepper, StepStats
 from .system import TransientSystem
+from .traces import Observation, Tracer, two_terminal
 from .waveforms import Schedule
+
 
 @dataclass
 class TransientResult:

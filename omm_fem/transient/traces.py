@@ -19,6 +19,7 @@ and integrals over the sample. :meth:`Tracer.add` registers more.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import numpy as np
 
 from .. import measure
@@ -120,7 +121,9 @@ def measurement_observer(system, meas):
 
     def observer(obs):
         s = obs.sol
-        arr = (lambda dct: np.array([[dct[c] for c in term.contacts]]))
+        def arr(dct):
+            return np.array([[dct[c] for c in term.contacts]])
+
         values = {"V": arr(s.voltages), "I": arr(s.currents), "P": s.extra["P"][None]}
         zeroth = {"V": arr(obs.V0), "I": arr(obs.I0), "P": s.extra["P0"][None]}
         if obs.I0[a] == 0.0:

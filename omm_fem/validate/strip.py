@@ -11,8 +11,16 @@ import numpy as np
 from .. import analytic
 from ..postprocess import cross_section
 from .cases import Case, StudyResult, rel_error
-from .common import (FIELD_NOTE, MN, field_for_phi, material, mn_material, phi_for_field,
-                     strip_current_density, strip_pipeline)
+from .common import (
+    FIELD_NOTE,
+    MN,
+    field_for_phi,
+    material,
+    mn_material,
+    phi_for_field,
+    strip_current_density,
+    strip_pipeline,
+)
 
 TOL_PROFILE = 1e-4
 WHY_PROFILE = ("core acceptance: P2 with boundary elements <= ell/8 reproduces n^z, n^y to 1e-4 "

@@ -14,8 +14,8 @@ import numpy as np
 
 from ..errors import OmmError, bad_value
 from ..io import ensure_dir, write_json
-from . import claims as claims_mod
 from . import analysis, devices, dynamics, figures, strip
+from . import claims as claims_mod
 from .cases import StudyResult, apply_tolerances
 from .invariants import invariants as invariant_cases
 

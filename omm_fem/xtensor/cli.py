@@ -20,8 +20,16 @@ import numpy as np
 
 from ..errors import OmmError
 from ..units import M_E
-from .figures import (V_scan_data, atomic_write_text, fig2a_data, fig2b_data, mu_scan_data,
-                      plot_fig2a, plot_fig2b, write_csv)
+from .figures import (
+    V_scan_data,
+    atomic_write_text,
+    fig2a_data,
+    fig2b_data,
+    mu_scan_data,
+    plot_fig2a,
+    plot_fig2b,
+    write_csv,
+)
 from .graphene import graphene_multilayer
 from .spec import MODELS, model_from_spec
 from .tensor import scan_mu
@@ -85,7 +93,8 @@ def _mu_rows(data):
     rows = []
     for i, mu in enumerate(data["mu"]):
         rows.append([float(mu)] + [float(X[i][_IDX[c]]) for c in _COMP]
-                    + [float(np.abs(err[i]).max()), float(data["theta"][i]), "yes" if data["in_gap"][i] else "no",
+                    + [float(np.abs(err[i]).max()), float(data["theta"][i]),
+                       "yes" if data["in_gap"][i] else "no",
                        float(data["n_electrons"][i])])
     header = ["mu_eV"] + [f"X_{c}_per_m_e" for c in _COMP] + ["error_max_per_m_e", "theta", "in_gap",
                                                               "electrons_per_cell"]
@@ -141,7 +150,8 @@ def run(args, stream=None):
             written += _emit_V(fig2b_data(T=args.T, tol=args.tol), args.out, "xtensor_fig2b", plot, stream)
         elif args.scan == "mu":
             if args.mu:
-                raise OmmError("--mu is not used by --scan mu: give the scan interval with --range START STOP")
+                raise OmmError("--mu is not used by --scan mu: give the scan interval with "
+                               "--range START STOP")
             model, _ = model_from_spec(_spec(args), where="xtensor")
             data = mu_scan_data(model, _grid(args, (-1.0, 1.0), 201, "mu"), **num_kw)
             data["V"] = args.V
@@ -160,11 +170,13 @@ def run(args, stream=None):
             written = _emit_V(data, args.out, "xtensor_scan_V", plot, stream)
         else:
             if not args.mu:
-                raise OmmError("--mu is required (one or more chemical potentials in eV) unless --scan/--fig2")
+                raise OmmError("--mu is required (one or more chemical potentials in eV) unless "
+                               "--scan/--fig2")
             model, params = model_from_spec(_spec(args), where="xtensor")
             scan = scan_mu(model, args.mu, **num_kw)
             header = ["mu_eV"] + [f"X_{c}_per_m_e" for c in _COMP] + ["rel_error", "theta", "n_kpoints"]
-            rows = [[p.mu] + [float(p.X_me[_IDX[c]]) for c in _COMP] + [p.rel_error, p.theta, str(p.n_kpoints)]
+            rows = [[p.mu] + [float(p.X_me[_IDX[c]]) for c in _COMP]
+                    + [p.rel_error, p.theta, str(p.n_kpoints)]
                     for p in scan.points]
             _print_table(header, rows, stream)
             write_csv(os.path.join(args.out, "xtensor.csv"), header, rows)
@@ -174,6 +186,7 @@ def run(args, stream=None):
     except OmmError as exc:
         print(f"omm-fem xtensor: error: {exc}", file=sys.stderr)
         return 2
-    print(f"wrote {', '.join(written)} to {os.path.abspath(args.out)} (X in 1/m_e; 1/m_e = {1 / M_E:.6g} 1/kg)",
+    print(f"wrote {', '.join(written)} to {os.path.abspath(args.out)} "
+          f"(X in 1/m_e; 1/m_e = {1 / M_E:.6g} 1/kg)",
           file=stream)
     return 0

@@ -114,7 +114,8 @@ class Multilayer:
         lat = np.asarray(self.lattice, dtype=float)
         if lat.shape != (2, 2) or not np.all(np.isfinite(lat)) or abs(np.linalg.det(lat)) < 1e-40:
             raise OmmError(bad_value("model.lattice", self.lattice,
-                                     "expected two independent finite in-plane vectors [[a1x, a1y], [a2x, a2y]] in m"))
+                                     "expected two independent finite in-plane vectors "
+                                     "[[a1x, a1y], [a2x, a2y]] in m"))
         object.__setattr__(self, "lattice", lat)
         if not callable(self.h):
             raise OmmError(bad_value("model.h", self.h, "expected a callable h(k) -> (nk, M, M) in eV"))
@@ -188,7 +189,8 @@ class Multilayer:
         except OmmError:
             raise
         except Exception as exc:  # user code: report which block failed
-            raise OmmError(bad_value(field, fun, f"evaluating it at k of shape {k.shape} failed: {exc}")) from exc
+            raise OmmError(bad_value(field, fun, f"evaluating it at k of shape {k.shape} failed: "
+                                                 f"{exc}")) from exc
         if not np.all(np.isfinite(out)):
             raise OmmError(bad_value(field, fun, "returned non-finite matrix elements"))
         return out

@@ -68,7 +68,8 @@ def model_from_spec(spec, where="material.X"):
     layers = spec.get("layers", 2 if name == "blg" else 3)
     integer(f"{where}.layers", layers, numpy=True)
     if name == "blg" and layers != 2:
-        raise OmmError(bad_value(f"{where}.layers", layers, "model 'blg' has exactly 2 layers (use 'aba'/'abc')"))
+        raise OmmError(bad_value(f"{where}.layers", layers,
+                                 "model 'blg' has exactly 2 layers (use 'aba'/'abc')"))
     if not 1 <= layers <= 64:
         raise OmmError(bad_value(f"{where}.layers", layers, "allowed: 1 <= layers <= 64"))
     params = {

@@ -220,7 +220,8 @@ def _estimate(diffs):
 def _solve(model, mus, *, T, g_s, tol, nk, refine, checks, operators, max_level=MAX_LEVEL):
     if not isinstance(model, Multilayer):
         raise OmmError(bad_value("model", model, "expected an omm_fem.xtensor.Multilayer "
-                                                 "(see bilayer_graphene, graphene_multilayer, Multilayer.from_layer)"))
+                                                 "(see bilayer_graphene, graphene_multilayer, "
+                                                 "Multilayer.from_layer)"))
     T, g_s, tol, nk, refine = validate_common(T=T, g_s=g_s, tol=tol, nk=nk, refine=refine)
     mus = np.atleast_1d(np.asarray(mus, dtype=float))
     if mus.ndim != 1 or len(mus) == 0 or not np.all(np.isfinite(mus)):
@@ -240,7 +241,8 @@ def _solve(model, mus, *, T, g_s, tol, nk, refine, checks, operators, max_level=
         lev = eng.level(frame, n_s, n_t, new_only=lev_i > 0)
         npts += lev.n_points
         bands = lev.band_range if bands is None else np.stack(
-            [np.minimum(bands[:, 0], lev.band_range[:, 0]), np.maximum(bands[:, 1], lev.band_range[:, 1])], axis=1)
+            [np.minimum(bands[:, 0], lev.band_range[:, 0]),
+             np.maximum(bands[:, 1], lev.band_range[:, 1])], axis=1)
         for i, mu in enumerate(mus):
             fs, sea = eng.sums(lev, mu)
             acc_fs[i] += fs
