@@ -180,16 +180,9 @@ def fig2a(a, path):
     fig = _figure(6.4, 4.2, note="Fig. 2 involves no field; X per unit cell, g_s = 1, Eq. (16) "
                   "with gamma0 = -3.16 eV, gamma1 = -0.38 eV (SPEC §10)")
     ax = fig.subplots()
-    mu, X = a["mu"], a["X_me"]
-    ax.plot(mu, X[:, 0, 0], color="C0")
-    ax.set_xlabel(r"$\mu$ (eV)")
-    ax.set_ylabel(r"$X_{xx} = X_{yy}$ ($m_e^{-1}$)", color="C0")
-    tw = ax.twinx()
-    tw.plot(mu, 1e3 * X[:, 2, 2], color="C3")
-    tw.set_ylabel(r"$10^3 X_{zz}$ ($m_e^{-1}$)", color="C3")
-    if np.any(a["in_gap"]):
-        g = mu[a["in_gap"]]
-        ax.axvspan(g.min(), g.max(), color="0.88", zorder=0)
+    from ..xtensor.figures import draw_X_of_mu
+
+    draw_X_of_mu(ax, a["mu"], a["X_me"], a["in_gap"], shade="0.88")
     ax.set_title(f"Fig. 2(a): bilayer graphene, V = {a['V']:.3g} eV, T = {a['T']:.0f} K",
                  fontsize=10)
     return save_png(fig, path, dpi=DPI)

@@ -135,21 +135,28 @@ def _save(fig, path):
     save_png(fig, path, dpi=150)
 
 
+def draw_X_of_mu(ax, mu, X_me, in_gap, *, shade="0.85"):
+    """X_xx (left axis) and 10^3 X_zz (right axis, returned) [1/m_e] versus mu [eV],
+    the gap shaded: the panel of Fig. 2(a), here and in the validation report."""
+    ax.plot(mu, X_me[:, 0, 0], color="C0")
+    ax.set_ylabel(r"$X_{xx} = X_{yy}$ ($m_e^{-1}$)", color="C0")
+    ax.set_xlabel(r"$\mu$ (eV)")
+    twin = ax.twinx()
+    twin.plot(mu, 1e3 * X_me[:, 2, 2], color="C3")
+    twin.set_ylabel(r"$10^3 X_{zz}$ ($m_e^{-1}$)", color="C3")
+    if np.any(in_gap):
+        g = mu[in_gap]
+        ax.axvspan(g.min(), g.max(), color=shade, zorder=0)
+    return twin
+
+
 def plot_fig2a(data, path):
     """Fig. 2(a): X_xx (left axis) and 10^3 X_zz (right axis) versus mu with the
     gap shaded; above, the bands along M-K-Gamma (energy on the shared axis)."""
     fig = new_figure(figsize=(5.5, 5.5))
     axb, ax = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [1, 2]})
-    mu, X = data["mu"], data["X_me"]
-    ax.plot(mu, X[:, 0, 0], color="C0")
-    ax.set_ylabel(r"$X_{xx} = X_{yy}\ [m_e^{-1}]$", color="C0")
-    ax.set_xlabel(r"$\mu$ [eV]")
-    twin = ax.twinx()
-    twin.plot(mu, 1e3 * X[:, 2, 2], color="C3")
-    twin.set_ylabel(r"$10^3\,X_{zz}\ [m_e^{-1}]$", color="C3")
-    if np.any(data["in_gap"]):
-        g = mu[data["in_gap"]]
-        ax.axvspan(g.min(), g.max(), color="0.85", zorder=0)
+    mu = data["mu"]
+    draw_X_of_mu(ax, mu, data["X_me"], data["in_gap"])
     bands = data["bands"]
     axb.plot(bands["E"], bands["k"] * 1e-10, color="green", lw=1)
     axb.axhline(0.0, color="0.6", lw=0.5)
