@@ -20,7 +20,7 @@ def write_outputs(res: RunResult, out):
                                           for k, s in sorted(res.sweep_solutions.items())]:
         written.append(sol.write_vtu(out / f"fields{tag}.vtu"))
     fig = res.steady.plot_map()
-    fig.axes[0].set_title(f"n^z at B = {r['field_T']} T ({r['mesh']['dofs']} unknowns, "
+    fig.axes[0].set_title(f"$n^z$ at B = {r['field_T']} T ({r['mesh']['dofs']} unknowns, "
                           f"P{r['mesh']['order']})", fontsize=9)
     written.append(save_png(fig, out / "map.png"))
     if res.profile is not None:
