@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from omm_fem import analytic
-from omm_fem.observables import line_probe
+from omm_fem.postprocess import line_probe
 from omm_fem.steady import Pipeline
 
 from conftest import LM, field_for_phi, strip_material, strip_problem
