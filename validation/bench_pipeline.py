@@ -2,81 +2,15 @@
 
     python validation/bench_pipeline.py [--nodes 160000] [--repeat 3]
 
-P1 elements on an edge-graded rectangle with >= 150k nodes, B along x (one
-complex scalar OMM solve). Reported, each the best of ``--repeat`` runs in one
-process (the machine is noisy; compare ratios, not absolute times):
-
-* Poisson: assemble sigma K, factorise on the non-contact DOFs, solve (the same
-  sparse solver as the pipeline);
-* pipeline: everything after meshing (discretisation, charge solve with the
-  contact potentials, OMM assembly and solve, Delta J, correction, observables);
-* coupled: the same pipeline with the naive 3N block OMM solve that the
-  decoupled (Schur) path replaces.
-
+The study is omm_fem.studies.bench_pipeline (what is timed is described there).
 Writes validation/bench_pipeline.md.
 """
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
-import numpy as np
-
-from omm_fem import forms
-from omm_fem.discretization import Discretization
-from omm_fem.geometry import rectangle
-from omm_fem.linalg import factorize
-from omm_fem.material import Material
-from omm_fem.problem import Contact, Problem
-from omm_fem.steady import Pipeline
-from omm_fem.units import M_E
-
-
-def build(nodes):
-    mat = Material(D=1e-2, tau=1e-12, alpha=0.05, sigma=1.6e-3, mobility=1.0,
-                   X=np.diag([24.4, 24.4, 2.44]) / M_E)
-    # 4 um x 2 um; the element size is scaled until the node count is reached
-    size = 2e-6 / np.sqrt(nodes / 6)
-    mesh = rectangle(length=4e-6, width=2e-6, size=size, edge_size=size / 3, growth=0.2)
-    while not nodes <= mesh.p.shape[1] <= 1.15 * nodes:
-        size *= (mesh.p.shape[1] / nodes) ** 0.5 * (1.03 if mesh.p.shape[1] > nodes else 0.97)
-        mesh = rectangle(length=4e-6, width=2e-6, size=size, edge_size=size / 3, growth=0.2)
-    return Problem(mesh=mesh, materials=mat, B=[2.0, 0, 0], order=1, drift=True,
-                   contacts=[Contact("source", current=1e-6, omm="sink"),
-                             Contact("drain", voltage=0.0, omm="sink")])
-
-
-def best(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return min(times), out
-
-
-def poisson(pb):
-    d = Discretization(pb)
-    K = forms.diffusion.assemble(d.basis, c=d.sigma).tocsr()
-    fixed = np.unique(np.concatenate(list(d.contact_dofs.values())))
-    free = np.setdiff1d(np.arange(d.ndofs), fixed)
-    phi = np.zeros(d.ndofs)
-    phi[d.contact_dofs["source"]] = 1.0
-    rhs = -(K[free][:, fixed] @ phi[fixed])
-    phi[free] = factorize(K[free][:, free]).solve(rhs)
-    return phi
-
-
-def pipeline(pb):
-    pipe = Pipeline(pb)
-    sol = pipe.at_field(pb.B)
-    return pipe, pipe.two_terminal(sol)
-
-
-def pipeline_coupled(pb):
-    pipe = Pipeline(pb, force_coupled=True)
-    return pipe.two_terminal(pipe.at_field(pb.B))
+from omm_fem.studies import bench_pipeline
 
 
 def main(argv=None):
@@ -85,34 +19,11 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--out", default=str(Path(__file__).with_name("bench_pipeline.md")))
     args = ap.parse_args(argv)
-    t = time.perf_counter()
-    pb = build(args.nodes)
-    t_mesh = time.perf_counter() - t
-    n = pb.mesh.p.shape[1]
-    t_poisson, _ = best(lambda: poisson(pb), args.repeat)
-    t_pipe, (pipe, obs) = best(lambda: pipeline(pb), args.repeat)
-    t_coupled, _ = best(lambda: pipeline_coupled(pb), max(1, args.repeat - 1))
-    # a new field each time: no cached factorisation (as in a sweep)
-    fields = iter(np.linspace(2.1, 3.0, args.repeat)[:, None] * np.array([1.0, 0, 0]))
-    t_field, _ = best(lambda: pipe.at_field(next(fields)), args.repeat)
-    rows = [
-        ("mesh generation (gmsh, not in ratios)", t_mesh, None),
-        ("scalar Poisson: assemble + factor + solve", t_poisson, 1.0),
-        ("steady pipeline, one field (decoupled OMM)", t_pipe, t_pipe / t_poisson),
-        ("  of which the field-dependent part (a sweep point)", t_field, t_field / t_poisson),
-        ("same pipeline with the naive coupled 3N OMM solve", t_coupled, t_coupled / t_poisson),
-    ]
-    lines = ["# Steady pipeline benchmark", "",
-             f"P1, {n} nodes, {pb.mesh.t.shape[1]} triangles, B = {pb.B.tolist()} T, drift on, "
-             f"sink contacts; best of {args.repeat}; rho = {obs['rho']:.6e}.", "",
-             "| step | time (s) | / Poisson |", "|---|---|---|"]
-    for name, sec, ratio in rows:
-        lines.append(f"| {name} | {sec:.3f} | {'' if ratio is None else f'{ratio:.2f}'} |")
-    text = "\n".join(lines) + "\n"
+    res = bench_pipeline.run(nodes=args.nodes, repeat=args.repeat)
+    text = bench_pipeline.table(res)
     print(text)
     Path(args.out).write_text(text)
-    return {"nodes": n, "poisson_s": t_poisson, "pipeline_s": t_pipe, "coupled_s": t_coupled,
-            "ratio": t_pipe / t_poisson}
+    return res
 
 
 if __name__ == "__main__":
