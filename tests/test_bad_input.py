@@ -3,14 +3,13 @@ import copy
 
 import numpy as np
 import pytest
+from conftest import LM, strip_material, strip_problem
 
 from omm_fem.config import default_config, parse_config
 from omm_fem.errors import ConfigError, MeshError, OmmError
 from omm_fem.material import Material
 from omm_fem.problem import Contact, Problem
 from omm_fem.units import M_E
-
-from conftest import LM, strip_material, strip_problem
 
 GOOD = dict(D=1e-2, tau=1e-12, alpha=0.05, sigma=1e-3, mobility=1.0, X=np.eye(3) / M_E)
 

@@ -7,13 +7,12 @@ refinements stay in the asymptotic range.
 """
 import numpy as np
 import pytest
+from conftest import LM, field_for_phi, strip_material, strip_problem
 from skfem import Functional
 
 from omm_fem import analytic
 from omm_fem.problem import Problem
 from omm_fem.steady import Pipeline
-
-from conftest import LM, field_for_phi, strip_material, strip_problem
 
 
 @Functional

@@ -9,12 +9,11 @@ from the contacts they are below 2e-6 of the edge values.
 """
 import numpy as np
 import pytest
+from conftest import LM, field_for_phi, strip_material, strip_problem
 
 from omm_fem import analytic
 from omm_fem.postprocess import line_probe
 from omm_fem.steady import Pipeline
-
-from conftest import LM, field_for_phi, strip_material, strip_problem
 
 
 def test_drift_middle_of_long_strip():

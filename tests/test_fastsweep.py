@@ -13,19 +13,18 @@ NZ_RTOL = 1e-7    max |n^z_red - n^z_direct| / max |n^z_direct| per field: n^z i
                   with effectivities ~1-3).
 EXEC_RTOL = 1e-12 workers run the same code on the same problem: only rounding differs.
 """
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 import multiprocessing
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from conftest import LM, field_for_phi, strip_material, strip_problem
 
 from omm_fem.material import Material
 from omm_fem.measure import Measurement, Terminals
 from omm_fem.problem import Problem
 from omm_fem.steady import Pipeline
 from omm_fem.sweep import sweep_terminals
-
-from conftest import LM, field_for_phi, strip_material, strip_problem
 
 RHO_RTOL = 1e-6
 OUT_RTOL = 1e-7
@@ -173,17 +172,13 @@ def test_direct_sweep_on_a_process_pool_equals_serial():
 
 @pytest.mark.slow
 def test_sweep_benchmark_accuracy_on_a_smaller_mesh(tmp_path):
-    """validation/bench_sweep.py end to end (the >= 150k-node run is in bench_sweep.md)."""
-    import sys
-    from pathlib import Path
+    """The study of validation/bench_sweep.py (the >= 150k-node run is in bench_sweep.md)."""
+    from omm_fem.studies import bench_sweep
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "validation"))
-    try:
-        import bench_sweep
-    finally:
-        sys.path.pop(0)
-    rows = bench_sweep.main(["--nodes", "20000", "--points", "41", "--repeat", "1",
-                             "--out", str(tmp_path / "bench.md")])
+    res = bench_sweep.run(nodes=20000, points=41, repeat=1)
+    rows = res["rows"]
+    assert res["passed"] and not res["bad"]
+    (tmp_path / "bench.md").write_text(bench_sweep.table(res))
     for r in rows:
         assert r["worst_rho_rel_error"] <= RHO_RTOL
         assert r["worst_dI_rel_error"] <= OUT_RTOL

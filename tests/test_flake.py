@@ -24,11 +24,11 @@ def _module(path, name):
 
 def test_flake_rho_converges(tmp_path):
     gen = _module(ROOT / "meshes" / "generate.py", "generate_meshes")
-    study = _module(ROOT / "validation" / "flake_convergence.py", "flake_convergence")
     path = gen.generate("flake", tmp_path / "flake_coarse.msh", edge_size=300e-9, size=1.2e-6)
     from omm_fem.geometry import load_mesh
+    from omm_fem.studies import flake_convergence
 
-    res = study.study(load_mesh(path), levels=3, order=1)
+    res = flake_convergence.study(load_mesh(path), levels=3, order=1)
     for key in ("rho2", "rho4"):
         r = res[key]
         assert r[0] < 0 and r[2] < 0  # the edge accumulation lowers the resistance

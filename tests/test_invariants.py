@@ -5,12 +5,11 @@ Sink contacts, drift on and a rectangle of 6 x 3 L_m make n genuinely 2D
 """
 import numpy as np
 import pytest
+from conftest import LM, field_for_phi, strip_material, strip_problem
 
 from omm_fem.material import Material
 from omm_fem.problem import Problem
 from omm_fem.steady import Pipeline
-
-from conftest import LM, field_for_phi, strip_material, strip_problem
 
 TOL_EXACT = 1e-10  # identities that hold exactly in the discrete system: only rounding remains
 

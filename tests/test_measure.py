@@ -1,13 +1,12 @@
 """Terminal responses: the precomputed first-order maps reproduce the full correction solve."""
 import numpy as np
 import pytest
+from conftest import LM, field_for_phi, strip_material, strip_problem
 
 from omm_fem.errors import OmmError
 from omm_fem.measure import Measurement, Terminals
 from omm_fem.problem import Contact, Problem
 from omm_fem.steady import Pipeline
-
-from conftest import LM, field_for_phi, strip_material, strip_problem
 
 
 @pytest.mark.parametrize("drive", ["current", "voltage"])

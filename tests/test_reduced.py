@@ -14,17 +14,16 @@ import os
 
 import numpy as np
 import pytest
+from conftest import LM, field_for_phi, strip_material, strip_problem
 
 from omm_fem.errors import OmmError
 from omm_fem.material import Material, cross_matrix
 from omm_fem.measure import Measurement, Terminals
+from omm_fem.problem import Problem
 from omm_fem.reduced import greedy_reduced
 from omm_fem.reduced.snapshots import _excited_clusters
-from omm_fem.problem import Problem
 from omm_fem.steady import Pipeline
 from omm_fem.sweep import _default_pool, _output_functionals, sweep_terminals
-
-from conftest import LM, field_for_phi, strip_material, strip_problem
 
 RES_RTOL = 1e-8
 RES_ATOL = 1e-12

@@ -10,11 +10,10 @@ import itertools
 
 import numpy as np
 import pytest
+from conftest import LM, ell_of, field_for_phi, strip_material, strip_problem
 
 from omm_fem import analytic
 from omm_fem.steady import Pipeline
-
-from conftest import LM, ell_of, field_for_phi, strip_material, strip_problem
 
 CASES = list(itertools.product([1, 3, 10, 30], [0, 0.5, 2, 7.5, 50], [0.01, 0.1, 1, 20]))
 

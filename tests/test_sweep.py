@@ -1,14 +1,13 @@
 """Field sweeps: rho(B), rho*(B) against the strip formula; rho(inf) and when rho* is undefined."""
 import numpy as np
 import pytest
+from conftest import LM, strip_material
 
 from omm_fem.config import parse_config
 from omm_fem.material import cross_matrix
 from omm_fem.problem import boundary_layer_length
 from omm_fem.run import run
 from omm_fem.sweep import rho_infinity_factor, rho_star
-
-from conftest import LM, strip_material
 
 
 def strip_config(theta=0.2, B_max=8.0, num=9, order=2, direction=(1.0, 0.0, 0.0)):

@@ -21,8 +21,15 @@ from omm_fem.geometry import rectangle
 from omm_fem.material import Material, cross_matrix
 from omm_fem.problem import Contact, Problem
 from omm_fem.steady import Pipeline
-from omm_fem.transient import (Integrator, Schedule, StepStats, TransientSystem, evolve,
-                               make_waveform, two_terminal)
+from omm_fem.transient import (
+    Integrator,
+    Schedule,
+    StepStats,
+    TransientSystem,
+    evolve,
+    make_waveform,
+    two_terminal,
+)
 from omm_fem.units import E_CHARGE, M_E
 
 LM, TAU = 100e-9, 1e-12  # L_m and tau of the test material

@@ -12,8 +12,15 @@ import pytest
 from omm_fem.config import parse_config
 from omm_fem.errors import ConfigError, OmmError
 from omm_fem.problem import Contact
-from omm_fem.transient import (Schedule, evolve, make_waveform, parse_transient, run_transient,
-                               summary, write_transient_outputs)
+from omm_fem.transient import (
+    Schedule,
+    evolve,
+    make_waveform,
+    parse_transient,
+    run_transient,
+    summary,
+    write_transient_outputs,
+)
 from omm_fem.transient.config import SECTIONS, run_spec
 
 TAU = 1e-12

@@ -15,12 +15,9 @@ EXPECTED = {"be": 1, "cn": 2, "bdf2": 2, "strang": 2}
 
 @pytest.mark.slow
 def test_convergence_study_orders():
-    sys.path.insert(0, str(VALIDATION))
-    try:
-        import transient_convergence
-    finally:
-        sys.path.remove(str(VALIDATION))
-    res = transient_convergence.study()
+    from omm_fem.studies import transient_convergence
+
+    res = transient_convergence.run()
     for study in ("uniform", "rotating", "device"):
         for scheme, order in res[study].items():
             assert abs(order - EXPECTED[scheme]) <= 0.1, (study, scheme, order)

@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 
 from omm_fem.errors import OmmError
-from omm_fem.validate import STUDIES, Case, apply_tolerances, run_suite
+from omm_fem.validate import STUDIES, Case, apply_tolerances, devices, run_suite
 from omm_fem.validate import cli as vcli
-from omm_fem.validate import devices
 from omm_fem.validate.report import benchmark_tables
 
 

@@ -11,8 +11,7 @@ import pytest
 
 from omm_fem.errors import OmmError
 from omm_fem.units import M_E
-from omm_fem.xtensor import bilayer_graphene, graphene_multilayer, inverse_mass_tensor, material_X
-from omm_fem.xtensor import cli
+from omm_fem.xtensor import bilayer_graphene, cli, graphene_multilayer, inverse_mass_tensor, material_X
 
 
 def test_material_X_matches_api():

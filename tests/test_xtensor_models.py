@@ -227,7 +227,8 @@ def test_non_hermitian_user_model_raises():
 ])
 def test_bad_model_raises(change, field):
     ref = bilayer_graphene()
-    args = dict(lattice=ref.lattice, h=ref.h, gammas=ref.gammas, potentials=ref.potentials, spacing=ref.spacing)
+    args = dict(lattice=ref.lattice, h=ref.h, gammas=ref.gammas, potentials=ref.potentials,
+                spacing=ref.spacing)
     args.update(change)
     with pytest.raises(OmmError, match=field):
         Multilayer(**args)

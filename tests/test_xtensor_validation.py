@@ -1,26 +1,14 @@
 """The Fig. 2 validation script returns data that a test can check; the
 benchmark script meets the issue's timing targets (slow: machine dependent)."""
-import importlib.util
-import os
-
 import numpy as np
 import pytest
-
-HERE = os.path.dirname(__file__)
-
-
-def _load(name):
-    path = os.path.join(HERE, os.pardir, "validation", name + ".py")
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 @pytest.fixture(scope="module")
 def fig2():
-    mod = _load("xtensor_fig2")
-    return mod.compute(mu=np.linspace(-1.0, 1.0, 21), V=[0.1, 0.38], mu_b=(0.1, 1.0), tol=1e-3)
+    from omm_fem.studies import xtensor_fig2
+
+    return xtensor_fig2.run(mu=np.linspace(-1.0, 1.0, 21), V=[0.1, 0.38], mu_b=(0.1, 1.0), tol=1e-3)
 
 
 def test_fig2a_shape_and_physics(fig2):
@@ -56,8 +44,9 @@ def test_fig2b_theta(fig2):
 @pytest.mark.slow
 def test_benchmark_targets():
     """Issue targets on this machine: one X to 1e-4 in <= 5 s; a 201-point scan <= 2x."""
-    rows = _load("xtensor_benchmark").run()
-    for r in rows:
+    from omm_fem.studies import xtensor_benchmark
+
+    for r in xtensor_benchmark.run()["rows"]:
         assert r["converged"]
         assert r["t_one"] <= 5.0
         assert r["t_scan"] <= 2.0 * r["t_one"]
