@@ -48,6 +48,37 @@ def _results(out):
     return res, {k: v for k, v in res.items() if k not in ("timing", "provenance")}
 
 
+def test_interrupted_sweep_resumes_to_the_uninterrupted_result(tmp_path, monkeypatch):
+    """In process: the run is stopped (KeyboardInterrupt) right after its first chunk is
+    saved; --resume takes that chunk and ends in the uninterrupted results.json. The
+    SIGKILL of a real process is the slow test below."""
+    from omm_fem.cli import main
+    from omm_fem.persist import SweepCheckpoint
+
+    cfg = tmp_path / "sweep.toml"
+    cfg.write_text(CONFIG.replace("num = 48", "num = 20").replace("length = 6e-7", "length = 3e-7")
+                   .replace("[5, 40]", "[5, 18]"))
+    ref_dir, out = tmp_path / "ref", tmp_path / "out"
+    assert main(["run", str(cfg), "--out", str(ref_dir), "--quiet"]) == 0
+    _, ref = _results(ref_dir)
+    save = SweepCheckpoint.save
+
+    def save_then_stop(self, k, *args):
+        save(self, k, *args)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(SweepCheckpoint, "save", save_then_stop)
+    assert main(["run", str(cfg), "--out", str(out), "--quiet"]) == 130
+    assert not (out / "results.json").exists()
+    assert [p.name for p in (out / ".sweep-checkpoint").glob("chunk_*.npz")] == ["chunk_0000.npz"]
+    monkeypatch.setattr(SweepCheckpoint, "save", save)
+    assert main(["run", str(cfg), "--out", str(out), "--quiet", "--resume"]) == 0
+    full, res = _results(out)
+    assert full["timing"]["sweep_fields_from_checkpoint"] == 16
+    assert json.dumps(res, sort_keys=True) == json.dumps(ref, sort_keys=True)
+
+
+@pytest.mark.slow
 def test_kill_and_resume_gives_the_uninterrupted_result(tmp_path):
     cfg = tmp_path / "sweep.toml"
     cfg.write_text(CONFIG)

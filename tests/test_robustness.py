@@ -44,6 +44,7 @@ def _run(cfg_path, out):
     return res, {k: v for k, v in res.items() if k not in ("timing", "provenance")}
 
 
+@pytest.mark.slow
 def test_same_config_gives_bit_identical_results(tmp_path):
     cfg = tmp_path / "small.toml"
     cfg.write_text(SMALL)

@@ -122,6 +122,7 @@ def test_benchmark_tables_are_labelled_by_their_script(tmp_path):
     assert "not a benchmark" not in text and "| 1 |" in text
 
 
+@pytest.mark.slow
 def test_full_hall_bar_study_on_a_reduced_grid(tmp_path, monkeypatch):
     """The map, its resolution check, the rule of thumb and the map figures (full-run path)."""
     monkeypatch.setattr(devices, "GRID", {"W": [3.0], "LW": [4.0, 8.0], "aw": [0.3],
@@ -147,6 +148,7 @@ def test_corbino_has_no_hmr_on_any_mesh():
         assert np.abs(r["rho_strip"]).min() > 1e-4  # Eq. (22) predicts a finite effect
 
 
+@pytest.mark.slow
 def test_full_xtensor_study_draws_fig2(tmp_path, monkeypatch):
     """Fig. 2(a)-(b) path of the full run, on coarse scans (the full run uses 201 x 26 points)."""
     import omm_fem.xtensor.figures as xf
