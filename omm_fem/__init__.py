@@ -8,6 +8,7 @@ Notebook use (SI in and out)::
                                                          voltage=("probe_1_top", "probe_2_top"))])
     sw = om.sweep(problem, B_T=np.linspace(0, 6, 31), measurements=[...])
     tr = om.simulate(problem, t_end=1e-11, dt=5e-13, waveforms=[{...}])
+    res = om.fit("FIT.toml")   # parameters with error bars from measured curves
 
 :class:`Pipeline`, :class:`Terminals` and :func:`sweep_terminals` are the
 lower-level interface the three build on.
@@ -17,6 +18,7 @@ __version__ = "0.1.0"  # first: submodules import it
 from . import analytic
 from .api import simulate, solve, sweep
 from .errors import ConfigError, MeshError, OmmError
+from .fitting import FitResult, fit
 from .geometry import annulus, hall_bar, load_mesh, polygon, rectangle
 from .material import Material
 from .measure import Measurement, Terminals
@@ -36,6 +38,7 @@ __all__ = [
     "ConfigError",
     "Contact",
     "FieldSolution",
+    "FitResult",
     "Material",
     "Measurement",
     "MeshError",
@@ -51,6 +54,7 @@ __all__ = [
     "__version__",
     "analytic",
     "annulus",
+    "fit",
     "hall_bar",
     "load_mesh",
     "make_waveform",

@@ -61,6 +61,9 @@ def build_parser():
     from .validate import cli as vcli
 
     vcli.add_parser(sub)
+    from .fitting import cli as fcli
+
+    fcli.add_parser(sub)
     return parser
 
 

@@ -1,0 +1,55 @@
+"""fit.png: data with error bars, the fitted model (and the strip formula's fit),
+residuals; one column per dataset."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..plotting import new_figure
+
+YLABEL = {"mr": r"$(R(B) - R(0))\,/\,R(0)$", "R_ohm": r"$R$ ($\Omega$)", "rho": r"$\rho$"}
+SYMBOL = {"alpha": r"\alpha", "D": "D", "tau": r"\tau", "sigma": r"\sigma", "mobility": r"\mu_e"}
+UNIT = {"D": r"m$^2$/s", "tau": "s", "sigma": "S", "mobility": r"m$^2$/(V s)"}
+
+
+def _label(path, entry):
+    key = path.split(".")[-1]
+    sym = SYMBOL.get(key, rf"X_{{{key}}}" if path.split(".")[-2] == "X" else key)
+    v, e = entry["value"], entry["stderr"]
+    err = "" if e is None else rf" \pm {e:.2g}"
+    return rf"${sym} = {v:.4g}{err}$ {UNIT.get(key, '')}".strip()
+
+
+def draw_fit(result):
+    """Figure of a :class:`~omm_fem.fitting.FitResult`."""
+    n = len(result.datasets)
+    fig = new_figure(figsize=(4.2 * n + 0.6, 5.4), layout="constrained")
+    axes = fig.subplots(2, n, squeeze=False, sharex="col",
+                        gridspec_kw={"height_ratios": [3, 1]})
+    formula = {d["name"]: d for d in result.formula.datasets} if result.formula else {}
+    for k, d in enumerate(result.datasets):
+        top, bot = axes[0, k], axes[1, k]
+        order = np.argsort(d["B_T"])
+        B = np.asarray(d["B_T"])[order]
+        data, model = np.asarray(d["data"])[order], np.asarray(d["model"])[order]
+        sig = None if d["sigma"] is None else np.asarray(d["sigma"])[order]
+        top.errorbar(B, data, yerr=sig, fmt="o", ms=3.5, color="#0072B2", ecolor="0.6",
+                     elinewidth=0.8, label="data")
+        top.plot(B, model, "-", color="#D55E00", lw=1.6, label="FEM fit")
+        bot.axhline(0.0, color="0.5", lw=0.8)
+        bot.plot(B, data - model, "o", ms=3, color="#D55E00")
+        f = formula.get(d["name"])
+        if f is not None:
+            fm = np.asarray(f["model"])[order]
+            top.plot(B, fm, "--", color="#009E73", lw=1.3, label="strip-formula fit")
+            bot.plot(B, data - fm, "x", ms=3, color="#009E73")
+        top.set_title(f"{d['name']}: {d['measure']}", fontsize=10)
+        top.set_ylabel(YLABEL[d["quantity"]])
+        top.ticklabel_format(axis="y", style="sci", scilimits=(-2, 3), useMathText=True)
+        bot.ticklabel_format(axis="y", style="sci", scilimits=(-2, 3), useMathText=True)
+        bot.set_xlabel(r"$B$ (T)")
+        bot.set_ylabel("data $-$ model")
+        top.legend(fontsize=8, frameon=False)
+    labels = [_label(p, result.parameters[p]) for p in result.parameter_names]
+    fig.suptitle("fit: " + ",  ".join(labels) + rf",  $\chi^2_\nu = {result.reduced_chi2:.3g}$",
+                 fontsize=9)
+    return fig
