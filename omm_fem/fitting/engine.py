@@ -22,6 +22,7 @@ from scipy.optimize import least_squares
 STEP = 1e-4  # central-difference step of the final Jacobian, in scaled units
 DIFF_STEP = 1e-5  # forward-difference step of the optimiser's Jacobian
 CORRELATED = 0.95
+CURVE_POINTS = 161  # fields of the smooth model curve in fit.png
 
 
 class Scaler:
@@ -150,11 +151,16 @@ def least_squares_fit(models, datasets, params, *, max_evaluations=200, tol=1e-8
                               "initial": p.value, "min": p.min, "max": p.max, "fixed": p.fixed}
     model_curves = [m.evaluate(vals) for m in models]
     per = []
-    for d, m in zip(datasets, model_curves):
+    for d, m, model in zip(datasets, model_curves, models):
         resid = d.data - m
-        per.append({"name": d.name, "measure": d.measure, "quantity": d.quantity,
-                    "B_T": d.B_T, "data": d.data, "sigma": d.sigma, "model": m,
-                    "residual": resid, "rms_residual": float(np.sqrt(np.mean(resid ** 2)))})
+        entry = {"name": d.name, "measure": d.measure, "quantity": d.quantity,
+                 "B_T": d.B_T, "data": d.data, "sigma": d.sigma, "model": m,
+                 "residual": resid, "rms_residual": float(np.sqrt(np.mean(resid ** 2)))}
+        if d.direction is not None:  # a smooth model curve for the figure
+            Bs = np.linspace(d.B_T.min(), d.B_T.max(), CURVE_POINTS)
+            entry["curve_B_T"] = Bs
+            entry["curve"] = model.evaluate(vals, fields=Bs[:, None] * d.direction[None, :])
+        per.append(entry)
     return {"parameters": out_params, "parameter_names": names, "correlation": corr,
             "covariance": cov, "chi2": chi2, "reduced_chi2": red, "n_data": n,
             "evaluations": count["n"], "optimizer": {"status": int(res.status),

@@ -25,7 +25,6 @@ import numpy as np
 
 from .. import analytic
 from ..config import parse_config
-from ..config.geometry import strip_width
 from ..config.sections import SINGLE
 from ..errors import ConfigError
 from ..measure import Measurement, Terminals
@@ -34,7 +33,7 @@ from ..reduced.basis import ReducedBasis
 from ..reduced.snapshots import PoleSnapshots
 from ..steady import Pipeline
 from ..sweep import sweep_terminals
-from .spec import finest_corner, materials_of, with_values
+from .spec import finest_corner, formula_width, materials_of, with_values
 
 RESIDUAL_TOL = 1e-10  # relative full-order residual of every reduced solution
 MAX_BASIS = 600  # basis vectors before the basis is restarted
@@ -127,27 +126,32 @@ class DatasetModel:
         return materials_of(with_values(self.ds.config, values), self.spec0)
 
     # ------------------------------------------------------------------ evaluation
-    def response(self, values):
-        """Terminal response (:meth:`Terminals.response`) at every field and B = 0."""
+    def response(self, values, fields=None):
+        """Terminal response (:meth:`Terminals.response`) at every field of the data (or
+        ``fields`` (n, 3) [T]) and, last, B = 0."""
+        own = fields is None
+        fields = self.fields if own else np.vstack([fields, np.zeros((1, 3))])
         key = tuple(sorted((k, v) for k, v in values.items() if not k.endswith(".alpha")))
         mats = self.materials(values)
         for m in mats.values():
-            for B in self.fields:
+            for B in fields:
                 m.check_stable(B, where=f"dataset {self.ds.name}: field")
         if self.reason is not None:
-            return self._rebuilt(mats)
+            return self._rebuilt(mats, fields)
         mat = next(iter(mats.values()))
+        if not own:
+            return self.terms.response(mat.alpha**2 * self._scaled_nz(mat, fields))
         if key not in self._cache:
             if len(self._cache) > 16:
                 self._cache.clear()
-            self._cache[key] = self._scaled_nz(mat)
+            self._cache[key] = self._scaled_nz(mat, fields)
         return self.terms.response(mat.alpha**2 * self._cache[key])
 
-    def _scaled_nz(self, mat):
+    def _scaled_nz(self, mat, fields):
         omm = self.pipe.omm
         t0 = self.pipe.disc.units.time
         d = mat.D / self.ref.D
-        As = np.array([[t0 * mat.relaxation_matrix(B) / d] for B in self.fields])
+        As = np.array([[t0 * mat.relaxation_matrix(B) / d] for B in fields])
         while True:
             C = self.rb.solve(As) if self.rb.size else None
             eta = self.rb.residuals(C, As) if C is not None else np.full(len(As), np.inf)
@@ -168,17 +172,17 @@ class DatasetModel:
         nz[:, omm.free] = (self.rb.V @ C[:, :, 2].T).T
         return nz
 
-    def _rebuilt(self, mats):
+    def _rebuilt(self, mats, fields):
         pipe = self._pipeline(self._problem_materials(mats))
         terms = Terminals(pipe, probes=self.spec0.probes)
         self.pipe, self.terms, self.zeroth = pipe, terms, terms.zeroth_order()
-        return sweep_terminals(pipe, self.fields, terminals=terms, measurements=[self.meas],
+        return sweep_terminals(pipe, fields, terminals=terms, measurements=[self.meas],
                                progress=False, executor=False).response
 
-    def evaluate(self, values):
-        """The dataset's quantity at every data point, shape (npoints,)."""
+    def evaluate(self, values, fields=None):
+        """The dataset's quantity at every data point (or at ``fields`` (n, 3) [T]), shape (n,)."""
         self.evaluations += 1
-        R, R0, rho = self.terms.resistance(self.response(values), self.zeroth, self.meas)
+        R, R0, rho = self.terms.resistance(self.response(values, fields), self.zeroth, self.meas)
         return quantity(self.ds, R, rho)
 
     def R0(self):
@@ -205,24 +209,14 @@ class FormulaModel:
     """Eq. (22) of an infinite strip as wide as the dataset's channel, B along x."""
 
     def __init__(self, ds, spec0, R0):
-        width = strip_width(spec0.geometry)
-        if width is None:
-            raise ConfigError(f"fit.compare_formula: dataset {ds.name!r} has geometry kind "
-                              f"{spec0.geometry['kind']!r}; the strip formula needs a rectangle "
-                              "or hall_bar (its channel width)")
-        F = ds.fields
-        if np.abs(F[:, 1:]).max(initial=0.0) > 1e-12 * max(np.abs(F).max(), 1e-300):
-            raise ConfigError(f"fit.compare_formula: dataset {ds.name!r} has fields off the x "
-                              "axis; the strip formula is for B along the channel (x)")
-        if len(spec0.materials) != 1:
-            raise ConfigError(f"fit.compare_formula: dataset {ds.name!r} has several materials")
-        self.ds, self.spec0, self.width, self.R0_ohm = ds, spec0, float(width), R0
-        self.Bx = np.append(F[:, 0], 0.0)
+        self.ds, self.spec0, self.width, self.R0_ohm = ds, spec0, formula_width(ds, spec0), R0
+        self.Bx = np.append(ds.fields[:, 0], 0.0)
         self.evaluations = 0
 
-    def evaluate(self, values):
+    def evaluate(self, values, fields=None):
         self.evaluations += 1
         mat = next(iter(materials_of(with_values(self.ds.config, values), self.spec0).values()))
-        phi, theta = analytic.strip_phi_theta(mat, self.Bx)
+        Bx = self.Bx if fields is None else np.append(np.asarray(fields)[:, 0], 0.0)
+        phi, theta = analytic.strip_phi_theta(mat, Bx)
         rho = analytic.strip_rho(self.width / mat.L_m, phi, theta, mat.alpha)
         return quantity(self.ds, self.R0_ohm / (1.0 - rho), rho)

@@ -15,8 +15,12 @@ def _label(path, entry):
     key = path.split(".")[-1]
     sym = SYMBOL.get(key, rf"X_{{{key}}}" if path.split(".")[-2] == "X" else key)
     v, e = entry["value"], entry["stderr"]
-    err = "" if e is None else rf" \pm {e:.2g}"
-    return rf"${sym} = {v:.4g}{err}$ {UNIT.get(key, '')}".strip()
+    exp = 0 if v == 0 or 1e-2 <= abs(v) < 1e3 else int(np.floor(np.log10(abs(v))))
+    m = v / 10.0**exp
+    text = f"{m:.4g}" if e is None else rf"({m:.4g} \pm {e / 10.0**exp:.2g})"
+    if exp:
+        text += rf" \times 10^{{{exp}}}"
+    return rf"${sym} = {text}$ {UNIT.get(key, '')}".strip()
 
 
 def draw_fit(result):
@@ -34,13 +38,15 @@ def draw_fit(result):
         sig = None if d["sigma"] is None else np.asarray(d["sigma"])[order]
         top.errorbar(B, data, yerr=sig, fmt="o", ms=3.5, color="#0072B2", ecolor="0.6",
                      elinewidth=0.8, label="data")
-        top.plot(B, model, "-", color="#D55E00", lw=1.6, label="FEM fit")
+        Bc, mc = (d["curve_B_T"], d["curve"]) if "curve" in d else (B, model)
+        top.plot(Bc, mc, "-", color="#D55E00", lw=1.6, label="FEM fit")
         bot.axhline(0.0, color="0.5", lw=0.8)
         bot.plot(B, data - model, "o", ms=3, color="#D55E00")
         f = formula.get(d["name"])
         if f is not None:
             fm = np.asarray(f["model"])[order]
-            top.plot(B, fm, "--", color="#009E73", lw=1.3, label="strip-formula fit")
+            Bf, cf = (f["curve_B_T"], f["curve"]) if "curve" in f else (B, fm)
+            top.plot(Bf, cf, "--", color="#009E73", lw=1.3, label="strip-formula fit")
             bot.plot(B, data - fm, "x", ms=3, color="#009E73")
         top.set_title(f"{d['name']}: {d['measure']}", fontsize=10)
         top.set_ylabel(YLABEL[d["quantity"]])

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import load_toml, parse_config
+from ..config.geometry import strip_width
 from ..config.sections import MATERIAL_KEYS, SINGLE, parse_materials
 from ..config.values import check_keys, string, table, vector3
 from ..errors import ConfigError
@@ -73,6 +74,7 @@ class Dataset:
     data: np.ndarray
     sigma: np.ndarray | None
     source: str  # the CSV file
+    direction: np.ndarray | None = None  # unit vector of a B_T column (None: Bx_T, By_T, Bz_T)
 
     @property
     def weights(self):
@@ -178,6 +180,22 @@ def finest_corner(ds, params, spec0):
     return best
 
 
+def formula_width(ds, spec0):
+    """Channel width [m] for the strip formula of a dataset; ConfigError where it does not apply."""
+    width = strip_width(spec0.geometry)
+    if width is None:
+        raise ConfigError(f"fit.compare_formula: dataset {ds.name!r} has geometry kind "
+                          f"{spec0.geometry['kind']!r}; the strip formula needs a rectangle "
+                          "or hall_bar (its channel width)")
+    F = ds.fields
+    if np.abs(F[:, 1:]).max(initial=0.0) > 1e-12 * max(np.abs(F).max(), 1e-300):
+        raise ConfigError(f"fit.compare_formula: dataset {ds.name!r} has fields off the x "
+                          "axis; the strip formula is for B along the channel (x)")
+    if len(spec0.materials) != 1:
+        raise ConfigError(f"fit.compare_formula: dataset {ds.name!r} has several materials")
+    return float(width)
+
+
 # ------------------------------------------------------------------ CSV
 def _read_csv(path, where):
     p = Path(path)
@@ -263,7 +281,7 @@ def _dataset(k, entry, folder):
     cfg = {k: v for k, v in cfg.items() if k not in ("sweep", "output")}
     return Dataset(name=name, config=cfg, base_dir=cpath.parent, measure=measure,
                    quantity=quantity, fields=F, B_T=B, data=cols[quantity], sigma=sigma,
-                   source=source)
+                   source=source, direction=direction if "B_T" in cols else None)
 
 
 def _parameter(path, entry, datasets):
@@ -348,6 +366,8 @@ def parse_fit(cfg, base_dir):
         spec0 = parse_config(with_values(d.config, {p.path: p.value for p in params}),
                              base_dir=d.base_dir)
         corner = finest_corner(d, params, spec0)
+        if compare:
+            formula_width(d, spec0)
         try:
             parse_config(with_values(spec0.config, corner), base_dir=d.base_dir).with_fields(
                 list(d.fields))
