@@ -157,7 +157,8 @@ def fit(spec, *, progress=True) -> FitResult:
                           "edge_size_m": m.resolved["edge_size_m"],
                           "path": "scaled reduced" if m.reason is None else
                           f"rebuilt per evaluation ({m.reason})",
-                          "snapshots": m.snapshots, "evaluations": m.evaluations}
+                          "snapshots": m.snapshots, "evaluations": m.evaluations,
+                          **m.timing}
                          for m in models]}
     result = _result(main, info)
     if formulas:

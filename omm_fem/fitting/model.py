@@ -21,6 +21,8 @@ quantity at every field of the data. Two paths give the same numbers:
 """
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from .. import analytic
@@ -82,7 +84,9 @@ class DatasetModel:
         if log:
             log(f"dataset {ds.name}: meshing for ell = {self.resolved['ell_m']:.3g} m "
                 f"(the smallest the bounds allow)")
+        t0 = time.perf_counter()
         self.mesh = mesh_spec.build_problem().mesh
+        t1 = time.perf_counter()
         self.fields = np.vstack([ds.fields, np.zeros((1, 3))])  # last: B = 0 (for mr)
         self.reason = scaled_path_reason(self.spec0, params)
         self.evaluations = self.snapshots = 0
@@ -100,6 +104,7 @@ class DatasetModel:
         self.meas = self._measurement()
         self.zeroth = self.terms.zeroth_order()
         self.dofs = int(self.pipe.disc.ndofs)
+        self.timing = {"mesh_s": t1 - t0, "pipeline_s": time.perf_counter() - t1}
 
     # ------------------------------------------------------------------ set-up
     @staticmethod
