@@ -16,26 +16,10 @@ NAMES = ("hall_bar", "cross", "flake")
 
 
 def generate(name, out=None, edge_size=None, size=None):
-    import gmsh
+    from omm_fem.geometry.gmsh_tools import mesh_geo_file
 
-    out = Path(out) if out else HERE / f"{name}.msh"
-    gmsh.initialize(readConfigFiles=False, interruptible=False)
-    try:
-        gmsh.option.setNumber("General.Terminal", 0)
-        gmsh.option.setNumber("General.NumThreads", 1)
-        # the .geo files read these through DefineConstant, i.e. from ONELAB
-        if edge_size is not None:
-            gmsh.onelab.setNumber("edge_size", [edge_size])
-        if size is not None:
-            gmsh.onelab.setNumber("size", [size])
-        gmsh.open(str(HERE / f"{name}.geo"))
-        gmsh.model.mesh.generate(2)
-        gmsh.option.setNumber("Mesh.MshFileVersion", 4.1)
-        gmsh.option.setNumber("Mesh.Binary", 0)
-        gmsh.write(str(out))
-    finally:
-        gmsh.finalize()
-    return out
+    return mesh_geo_file(HERE / f"{name}.geo", Path(out) if out else HERE / f"{name}.msh",
+                         edge_size=edge_size, size=size)
 
 
 def main(argv=None):

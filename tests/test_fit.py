@@ -19,36 +19,10 @@ from omm_fem.errors import ConfigError
 from omm_fem.fitting import load_fit, parse_fit
 from omm_fem.fitting.model import DatasetModel, scaled_path_reason
 from omm_fem.run import run
+from omm_fem.studies import bench_fit
 
-HALL_BAR = """
-[geometry]
-kind = "hall_bar"
-length = 1.2e-6
-width = {width}
-arms = [0.4e-6, 0.8e-6]
-arm_width = 0.1e-6
-arm_length = 0.15e-6
-[mesh]
-order = 1
-edge_size = 1.5e-8
-[material]
-D = 1.0e-2
-tau = 1.0e-12
-alpha = 0.05
-sigma = 1.6e-3
-X = [[24.4, 0.0, 0.0], [0.0, 24.4, 0.0], [0.0, 0.0, 2.44]]
-X_unit = "1/m_e"
-[contacts.source]
-current = 1.0e-6
-[contacts.drain]
-voltage = 0.0
-[[measure]]
-name = "Rxx"
-current = ["source", "drain"]
-voltage = ["probe_1_top", "probe_2_top"]
-[solver]
-drift = false
-"""
+HALL_BAR = bench_fit.HALL_BAR.replace("{order}", "1").replace("{mesh_extra}",
+                                                              "edge_size = 1.5e-8")
 TRUTH = {"alpha": 0.06, "D": 1.2e-2, "tau": 1.3e-12}
 START = {"alpha": {"value": 0.05, "min": 0.0, "max": 0.5},
          "D": {"value": 1e-2, "min": 5e-3, "max": 2e-2},

@@ -34,6 +34,27 @@ def gmsh_session(name="omm_fem"):
         gmsh.finalize()
 
 
+def mesh_geo_file(geo, out, *, edge_size=None, size=None):
+    """Mesh a gmsh ``.geo`` file into the MSH 4.1 (ASCII) file ``out``; returns ``out``.
+
+    ``edge_size`` and ``size`` [m] (None: the file's defaults) reach the .geo
+    through ONELAB, where its ``DefineConstant`` reads them.
+    """
+    from pathlib import Path
+
+    with gmsh_session() as gmsh:
+        if edge_size is not None:
+            gmsh.onelab.setNumber("edge_size", [edge_size])
+        if size is not None:
+            gmsh.onelab.setNumber("size", [size])
+        gmsh.open(str(geo))
+        gmsh.model.mesh.generate(2)
+        gmsh.option.setNumber("Mesh.MshFileVersion", 4.1)
+        gmsh.option.setNumber("Mesh.Binary", 0)
+        gmsh.write(str(out))
+    return Path(out)
+
+
 def graded_size_field(gmsh, curves, *, size, edge_size, layer, growth=0.15):
     """Background size field: elements of at most ``edge_size`` within ``layer``
     of ``curves``, growing linearly with distance (ratio ``1 + growth`` per

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 GOAL = 30.0
+# a Hall-bar run config (also the fixture of tests/test_fit.py)
 HALL_BAR = """
 [geometry]
 kind = "hall_bar"
@@ -33,6 +34,7 @@ arm_width = 0.1e-6
 arm_length = 0.15e-6
 [mesh]
 order = {order}
+{mesh_extra}
 [material]
 D = 1.0e-2
 tau = 1.0e-12
@@ -97,7 +99,7 @@ def run(order=2, fields=31, B_max=3.0, log=None):
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for name, w in WIDTHS.items():
-            (folder / f"{name}.toml").write_text(HALL_BAR.format(width=w, order=order))
+            (folder / f"{name}.toml").write_text(HALL_BAR.format(width=w, order=order, mesh_extra=""))
             B = np.linspace(0.0, B_max, fields)
             (folder / f"{name}.csv").write_text("B_T,mr\n" + "".join(f"{float(b)!r},0.0\n" for b in B))
         (folder / "fit.toml").write_text(FIT)

@@ -40,26 +40,9 @@ MESH = MESHES / "flake.msh"
 def flake_mesh(out, *, edge_size=None, size=None):
     """Mesh ``meshes/flake.geo`` into the MSH 4.1 file ``out`` with the given
     boundary and bulk element sizes [m] (None: the .geo defaults); returns ``out``."""
-    import gmsh
+    from ..geometry.gmsh_tools import mesh_geo_file
 
-    out = Path(out)
-    gmsh.initialize(readConfigFiles=False, interruptible=False)
-    try:
-        gmsh.option.setNumber("General.Terminal", 0)
-        gmsh.option.setNumber("General.NumThreads", 1)
-        # the .geo file reads these through DefineConstant, i.e. from ONELAB
-        if edge_size is not None:
-            gmsh.onelab.setNumber("edge_size", [edge_size])
-        if size is not None:
-            gmsh.onelab.setNumber("size", [size])
-        gmsh.open(str(MESHES / "flake.geo"))
-        gmsh.model.mesh.generate(2)
-        gmsh.option.setNumber("Mesh.MshFileVersion", 4.1)
-        gmsh.option.setNumber("Mesh.Binary", 0)
-        gmsh.write(str(out))
-    finally:
-        gmsh.finalize()
-    return out
+    return mesh_geo_file(MESHES / "flake.geo", out, edge_size=edge_size, size=size)
 
 
 def study(mesh, levels=3, order=1):
