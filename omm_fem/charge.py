@@ -16,7 +16,7 @@ import numpy as np
 
 from . import forms
 from .errors import OmmError
-from .linalg import factorize
+from .linalg import factor, factorize
 
 
 class ChargeSolver:
@@ -26,13 +26,16 @@ class ChargeSolver:
     scaled sheet conductance), i.e. ``I_SI = units.sigma * I``.
     """
 
-    def __init__(self, disc):
+    def __init__(self, disc, linear="direct"):
         self.disc = disc
         self.K = forms.diffusion.assemble(disc.basis, c=disc.sigma).tocsr()
         fixed = np.unique(np.concatenate(list(disc.contact_dofs.values())))
         self.fixed = fixed
         self.free = np.setdiff1d(np.arange(disc.ndofs), fixed)
-        self.lu = factorize(self.K[self.free][:, self.free])
+        Kff = self.K[self.free][:, self.free]
+        # iterative: AMG-preconditioned CG (omm_fem.krylov); direct: sparse LU
+        self.lu = factor(Kff, spd=True, method="iterative") if linear == "iterative" else \
+            factorize(Kff)
         chi = disc.chi
         # characteristic potentials psi_c: 1 V on contact c, 0 on the others
         rhs = -(self.K[self.free][:, fixed] @ chi[fixed])

@@ -149,8 +149,31 @@ def is_symmetric(A, rtol=1e-13):
     return d.nnz == 0 or np.abs(d.data).max() <= rtol * np.abs(A).max()
 
 
-def factor(A, spd=False):
-    """Factorise ``A``; ``spd=True`` promises a real symmetric positive definite matrix."""
+LINEAR = ("direct", "iterative", "auto")
+AUTO_ITERATIVE_DOFS = 1_000_000  # "auto": Krylov solves from this many unknowns on
+
+
+def linear_method(linear, ndofs, where="solver.linear"):
+    """``"direct"`` or ``"iterative"`` for a requested ``linear`` and a problem size."""
+    if linear not in LINEAR:
+        raise OmmError(f"{where} = {linear!r} is invalid: allowed {list(LINEAR)}")
+    if linear == "auto":
+        return "iterative" if ndofs >= AUTO_ITERATIVE_DOFS else "direct"
+    return linear
+
+
+def factor(A, spd=False, method="direct", precond=None):
+    """Factorise ``A``; ``spd=True`` promises a real symmetric positive definite matrix.
+
+    ``method="iterative"`` returns an AMG-preconditioned Krylov solver with the
+    same ``.solve`` (:mod:`omm_fem.krylov`); ``precond`` (a matrix or a callable
+    returning one) is the real SPD matrix whose AMG preconditions it.
+    """
+    if method == "iterative":
+        from .krylov import IterativeSolve
+
+        return IterativeSolve(A, spd=spd, precond_matrix=precond() if callable(precond)
+                              else precond)
     if spd and HAVE_CHOLMOD:
         try:
             return _Cholesky(A)
@@ -173,8 +196,9 @@ class FactorStore:
         run held (not counted in ``factorizations``).
     """
 
-    def __init__(self, maxsize=8):
+    def __init__(self, maxsize=8, method="direct"):
         self.maxsize = maxsize
+        self.method = method  # "direct" or "iterative" (see :func:`factor`)
         self._store = OrderedDict()
         self.factorizations = 0
         self.solves = 0
@@ -184,15 +208,15 @@ class FactorStore:
         """Drop every stored factorisation (the counters keep counting)."""
         self._store.clear()
 
-    def get(self, key, build, spd=False):
+    def get(self, key, build, spd=False, precond=None):
         """Factor of ``build()`` under ``key`` (built and factored on a miss)."""
         if key in self._store:
             if self._store[key] is _PENDING:  # held by the saved run: rebuild, do not count
-                self._store[key] = factor(build(), spd=spd)
+                self._store[key] = factor(build(), spd=spd, method=self.method, precond=precond)
                 self.refactored += 1
             self._store.move_to_end(key)
             return self._store[key]
-        lu = factor(build(), spd=spd)
+        lu = factor(build(), spd=spd, method=self.method, precond=precond)
         self.factorizations += 1
         self._store[key] = lu
         if len(self._store) > self.maxsize:

@@ -120,7 +120,8 @@ class OmmOperator:
         The 3N block path is used.
     """
 
-    def __init__(self, disc, phi0, *, force_coupled=False, cache_size=3, charge_stiffness=None):
+    def __init__(self, disc, phi0, *, force_coupled=False, cache_size=3, charge_stiffness=None,
+                 linear="direct"):
         self.disc = disc
         pb = disc.problem
         basis = disc.basis
@@ -148,7 +149,8 @@ class OmmOperator:
                             for ind in disc.region_indicator]
         self.M = sum(self.region_mass[1:], self.region_mass[0])
         self.coupled = force_coupled or not pb.uniform_relaxation
-        self.factors = FactorStore(maxsize=cache_size)
+        self.linear = linear  # "direct" or "iterative": the scalar solves (coupled: direct)
+        self.factors = FactorStore(maxsize=cache_size, method=linear)
         self._symmetric = {}
         self.last_solve_count = 0
 
@@ -229,7 +231,14 @@ class OmmOperator:
         S = self.S if own else S
         if spd is None:
             spd = isinstance(s, float) and s > 0 and self.symmetric(None if own else S, skey)
-        return factors.get(("shift", s, skey), lambda: (S + s * self.M).tocsc(), spd=spd)
+        precond = None
+        if factors.method == "iterative" and isinstance(s, complex):
+            # AMG of the real SPD S + |s| M (symmetric part of S): robust for any precession
+            def precond():
+                Ss = S if self.symmetric(None if own else S, skey) else 0.5 * (S + S.T)
+                return (Ss + abs(s) * self.M).tocsr()
+        return factors.get(("shift", s, skey), lambda: (S + s * self.M).tocsc(), spd=spd,
+                           precond=precond)
 
     # ------------------------------------------------------------ solves
     def solve(self, B):

@@ -14,6 +14,7 @@ from numpy.typing import ArrayLike
 from . import forms
 from .charge import ChargeSolver
 from .discretization import Discretization
+from .linalg import linear_method
 from .material import as_field_vector
 from .measure import two_terminal
 from .omm import OmmOperator
@@ -56,19 +57,25 @@ class Pipeline:
     problem : Problem
     force_coupled : bool
         Use the 3N coupled block solve even for a uniform material (testing).
+    linear : {"direct", "iterative", "auto"}
+        Sparse direct factorisations, or AMG-preconditioned Krylov solves
+        (:mod:`omm_fem.krylov`: memory linear in the mesh, for ~1e6 unknowns and
+        more); ``"auto"`` is iterative from ``linalg.AUTO_ITERATIVE_DOFS`` unknowns.
+        The coupled 3N path of region-wise materials is always direct.
     """
 
-    def __init__(self, problem: Problem, *, force_coupled: bool = False):
+    def __init__(self, problem: Problem, *, force_coupled: bool = False, linear: str = "direct"):
         self.problem = problem
         self.disc = disc = Discretization(problem)
-        self.charge = ChargeSolver(disc)
+        self.linear = linear_method(linear, disc.ndofs)
+        self.charge = ChargeSolver(disc, linear=self.linear)
         self.phi0, V0, I0 = self.charge.drive(problem.contacts)
         names = disc.contact_names
         sig = disc.units.sigma
         self.V0 = dict(zip(names, V0))
         self.I0 = dict(zip(names, I0 * sig))
         self.omm = OmmOperator(disc, self.phi0, force_coupled=force_coupled,
-                               charge_stiffness=self.charge.K)
+                               charge_stiffness=self.charge.K, linear=self.linear)
         self.dJ_coefficients = disc.delta_J_coefficients(self.omm.grad_phi, drift=problem.drift)
         self.W = forms.curl_current.assemble(disc.basis, **self.dJ_coefficients).tocsr()
         self.pair = self._primary_pair()
