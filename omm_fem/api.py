@@ -24,8 +24,11 @@ resistances, rho, profiles, figures, dicts and data frames::
     sw.to_dataframe()
 
 Every measurement may name contacts and (as voltage terminals) other tagged
-boundaries (probes, e.g. Hall-bar arm ends). ``"two_terminal"`` is reserved:
-it is always measured, on the primary contact pair.
+boundaries (probes, e.g. Hall-bar arm ends). Its ``current`` pair is its own
+drive: current into the first contact, out of the second, every other contact
+floating (:mod:`omm_fem.circuits`), so a van der Pauw pair, a Hall and a
+nonlocal resistance come from one call. ``"two_terminal"`` is reserved: it is
+always measured, on the primary contact pair under the problem's own drive.
 """
 from __future__ import annotations
 
@@ -34,6 +37,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from .circuits import Circuits, drive_is
 from .errors import OmmError, bad_value
 from .measure import Measurement, Terminals
 from .problem import Problem
@@ -191,7 +195,9 @@ def solve(problem: Problem, *, measurements: Sequence[Measurement] = (),
     user, probes = _measurements(problem, measurements)
     pipe = Pipeline(problem, force_coupled=force_coupled)
     terminals = Terminals(pipe, probes=probes)
-    return SteadySolution(pipe, pipe.at_field(problem.B), terminals, _with_two_terminal(pipe, user))
+    circuits = Circuits(pipe, user, probes)
+    return SteadySolution(pipe, pipe.at_field(problem.B), terminals, _with_two_terminal(pipe, user),
+                          own=circuits.at_field(problem.B))
 
 
 def sweep(problem: Problem, fields=None, *, B_T=None, direction=(1.0, 0.0, 0.0),
@@ -234,9 +240,12 @@ def sweep(problem: Problem, fields=None, *, B_T=None, direction=(1.0, 0.0, 0.0),
     pipe = Pipeline(problem)
     meas = _with_two_terminal(pipe, user)
     terminals = Terminals(pipe, probes=probes)
-    res = sweep_terminals(pipe, fields, terminals=terminals, measurements=list(meas.values()),
+    circuits = Circuits(pipe, user, probes)
+    mine = [m for name, m in meas.items() if name not in circuits.own]
+    res = sweep_terminals(pipe, fields, terminals=terminals, measurements=mine,
                           method=method, executor=executor, progress=progress)
-    return SweepSolution(pipe, res, terminals, meas, direction=u)
+    own = circuits.sweep(fields, user, method=method, executor=executor, progress=progress)
+    return SweepSolution(pipe, res, terminals, meas, direction=u, own=own)
 
 
 def simulate(problem: Problem, *, t_end: float, dt: float, scheme: str = "cn",
@@ -310,6 +319,11 @@ def simulate(problem: Problem, *, t_end: float, dt: float, scheme: str = "cn",
         for mat in problem.materials.values():
             mat.check_stable(schedule.field(t), where=f"waveforms: B(t = {t:.6g} s)")
     user, probes = _measurements(problem, measurements)
+    for name, m in user.items():
+        if not drive_is(problem, m.current):
+            raise OmmError(bad_value(f"measurements ({name!r}).current", list(m.current),
+                                     "a transient traces the problem's own drive: the current "
+                                     "pair must be the two contacts that carry its current"))
     pipe = Pipeline(problem)
     system = TransientSystem(pipe, schedule, probes=probes)
     tspec = TransientSpec(t_end=t_end, dt=dt, scheme=scheme, adaptive=adaptive, tol=tol,

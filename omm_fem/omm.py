@@ -28,6 +28,8 @@ factorisations. :meth:`OmmOperator.solve_free` is the one solver for all:
 """
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
@@ -156,6 +158,28 @@ class OmmOperator:
 
     def _restrict(self, A):
         return A.tocsr()[self.free][:, self.free].tocsc()
+
+    def for_drive(self, phi0):
+        """The operator of the same device for another zeroth-order potential ``phi0``.
+
+        Diffusion, Robin and mass matrices are shared. Without drift the scalar
+        operator does not depend on the drive, so the factorisations are shared
+        too (a second drive costs back-solves only); with drift S changes and the
+        new operator keeps its own.
+        """
+        new = copy.copy(self)
+        basis = self.disc.basis
+        new.grad_phi = basis.interpolate(phi0).grad
+        new.J0 = (-self.disc.sigma * new.grad_phi[0], -self.disc.sigma * new.grad_phi[1])
+        drift = self.disc.problem.drift
+        new.S = (self.S_static + self.drift(new.grad_phi)).tocsc() if drift else self.S_static
+        new.f = self.source(new.grad_phi)
+        new.f_free = new.f[self.free]
+        if drift:
+            new.factors = FactorStore(maxsize=self.factors.maxsize, method=self.linear)
+            new._symmetric = {}
+        new.last_solve_count = 0
+        return new
 
     # ------------------------------------------------------------ drive-dependent pieces
     def drift(self, grad_phi):

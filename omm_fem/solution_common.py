@@ -28,10 +28,13 @@ def axes_or_new(ax, figsize):
 class Measured:
     """Measurement lookup shared by the steady and sweep solutions."""
 
-    def __init__(self, pipeline, terminals, measurements):
+    def __init__(self, pipeline, terminals, measurements, own=None):
         self._pipe = pipeline
         self._terminals = terminals
         self._meas = dict(measurements)  # name -> Measurement, "two_terminal" first
+        # name -> (Terminals, response, zeroth) of a measurement with its own drive
+        # (its current pair is not the configured drive: omm_fem.circuits)
+        self._own = dict(own or {})
         self._cache = {}
 
     @property
@@ -58,7 +61,10 @@ class Measured:
     def _evaluate(self, name, values, zeroth):
         """(R, R0, rho) arrays of ``name`` for a response dict, cached by name."""
         if name not in self._cache:
-            self._cache[name] = self._terminals.resistance(values, zeroth, self.measurement(name))
+            terms = self._terminals
+            if name in self._own:
+                terms, values, zeroth = self._own[name]
+            self._cache[name] = terms.resistance(values, zeroth, self.measurement(name))
         return self._cache[name]
 
     def _measurement_echo(self, name):

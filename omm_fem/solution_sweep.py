@@ -27,8 +27,8 @@ class SweepSolution(Measured):
     measurement_names : list of str
     """
 
-    def __init__(self, pipeline, result, terminals, measurements, direction=None):
-        super().__init__(pipeline, terminals, measurements)
+    def __init__(self, pipeline, result, terminals, measurements, direction=None, own=None):
+        super().__init__(pipeline, terminals, measurements, own)
         self._res = result
         self._direction = None if direction is None else np.asarray(direction, float)
         self._zero_values = None

@@ -51,8 +51,8 @@ class SteadySolution(Measured):
     measurement_names : list of str
     """
 
-    def __init__(self, pipeline, solution, terminals, measurements):
-        super().__init__(pipeline, terminals, measurements)
+    def __init__(self, pipeline, solution, terminals, measurements, own=None):
+        super().__init__(pipeline, terminals, measurements, own)
         self._sol = solution
         dens = pipeline.disc.units.density
         self._values = terminals.response(np.asarray(solution.n)[2] / dens)

@@ -6,6 +6,7 @@ matrix), so a field sweep only repeats the field-dependent part.
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,6 +15,7 @@ from numpy.typing import ArrayLike
 from . import forms
 from .charge import ChargeSolver
 from .discretization import Discretization
+from .errors import OmmError
 from .linalg import linear_method
 from .material import as_field_vector
 from .measure import two_terminal
@@ -79,6 +81,28 @@ class Pipeline:
         self.dJ_coefficients = disc.delta_J_coefficients(self.omm.grad_phi, drift=problem.drift)
         self.W = forms.curl_current.assemble(disc.basis, **self.dJ_coefficients).tocsr()
         self.pair = self._primary_pair()
+
+    def with_drive(self, contacts, pair=None) -> Pipeline:
+        """The same device with other contact conditions (the same contact names and OMM
+        conditions): shares the discretisation, the charge factorisation and, without
+        drift, the OMM factorisations (:meth:`OmmOperator.for_drive`)."""
+        pb = copy.copy(self.problem)
+        pb.contacts = Problem._check_contacts(pb.mesh, contacts)
+        old = {n: (c.omm, c.s) for n, c in self.problem.contacts.items()}
+        if {n: (c.omm, c.s) for n, c in pb.contacts.items()} != old:
+            raise OmmError("with_drive: the contacts must keep their names and OMM conditions")
+        new = copy.copy(self)
+        new.problem = pb
+        new.phi0, V0, I0 = self.charge.drive(pb.contacts)
+        names = self.disc.contact_names
+        new.V0 = dict(zip(names, V0))
+        new.I0 = dict(zip(names, I0 * self.disc.units.sigma))
+        new.omm = self.omm.for_drive(new.phi0)
+        if pb.drift:  # the drift part of Delta J depends on the drive's field
+            new.dJ_coefficients = self.disc.delta_J_coefficients(new.omm.grad_phi, drift=True)
+            new.W = forms.curl_current.assemble(self.disc.basis, **new.dJ_coefficients).tocsr()
+        new.pair = tuple(pair) if pair is not None else new._primary_pair()
+        return new
 
     def _primary_pair(self):
         names = self.disc.contact_names
