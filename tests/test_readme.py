@@ -8,7 +8,8 @@ import numpy as np
 from omm_fem.config import parse_config, tomllib  # tomllib or tomli (Python 3.10)
 from omm_fem.transient import parse_transient
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
 
 
 def _blocks(lang):
@@ -46,3 +47,17 @@ def test_toml_snippets_are_accepted():
         if "transient" in cfg:
             full = {**steady, **cfg}
             parse_transient(full, parse_config(full))
+
+
+def test_fit_snippet_is_the_shipped_example():
+    """The README's FIT.toml block is the start of examples/fit_mn/fit_mn.toml (its first
+    dataset, the parameters and [fit]) and parses as a fit."""
+    from omm_fem.fitting import parse_fit
+
+    block = next(b for b in _blocks("toml") if "[[dataset]]" in b)
+    example = tomllib.loads((ROOT / "examples" / "fit_mn" / "fit_mn.toml").read_text())
+    readme = tomllib.loads(block)
+    assert readme["dataset"] == example["dataset"][:1]
+    assert readme["parameters"] == example["parameters"] and readme["fit"] == example["fit"]
+    spec = parse_fit(readme, ROOT / "examples" / "fit_mn")
+    assert [p.path for p in spec.free] == ["material.alpha", "material.D"]

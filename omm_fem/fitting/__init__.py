@@ -148,7 +148,8 @@ def fit(spec, *, progress=True) -> FitResult:
     t0 = time.perf_counter()
     models = [DatasetModel(d, spec.parameters, log=log) for d in spec.datasets]
     t_setup = time.perf_counter() - t0
-    formulas = ([FormulaModel(d, m.spec0, m.R0()) for d, m in zip(spec.datasets, models)]
+    formulas = ([FormulaModel(d, m.spec0, m.R0(), m.current_driven())
+                 for d, m in zip(spec.datasets, models)]
                 if spec.compare_formula else None)
     main = least_squares_fit(models, spec.datasets, spec.parameters,
                              max_evaluations=spec.max_evaluations, tol=spec.tol, log=log)

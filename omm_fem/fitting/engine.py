@@ -78,6 +78,9 @@ def _hint(a, b):
     if keys == {"D", "tau"}:
         return ("data at larger fields (tau through the precession phi) or a second channel "
                 "width (L_m = sqrt(D tau)) separate them")
+    if keys == {"alpha", "tau"}:
+        return ("below phi = (e/2) B X tau ~ 1 the signal depends on alpha tau only: fields "
+                "into the Hanle saturation (phi >~ 1) or a known tau separate them")
     if "alpha" in keys:
         return ("the amplitude alpha^2 trades against the diffusion length: a second width or "
                 "thickness, or fields into the Hanle saturation, separate them")

@@ -26,6 +26,7 @@ import time
 import numpy as np
 
 from .. import analytic
+from ..circuits import circuit_contacts, drive_is
 from ..config import parse_config
 from ..config.sections import SINGLE
 from ..errors import ConfigError
@@ -40,6 +41,7 @@ from .spec import finest_corner, formula_width, materials_of, with_values
 RESIDUAL_TOL = 1e-10  # relative full-order residual of every reduced solution
 MAX_BASIS = 600  # basis vectors before the basis is restarted
 SCALED_KEYS = {"alpha", "D", "tau", "X"}
+ALPHA_REF = 0.5  # alpha of the reference pipeline (the response scales as (alpha/ALPHA_REF)^2)
 
 
 def scaled_path_reason(spec0, params):
@@ -82,8 +84,10 @@ class DatasetModel:
         mesh_spec = mesh_spec.with_fields(list(ds.fields))
         self.resolved = dict(mesh_spec.resolved)
         if log:
-            log(f"dataset {ds.name}: meshing for ell = {self.resolved['ell_m']:.3g} m "
-                f"(the smallest the bounds allow)")
+            given = self.spec0.mesh_opts.edge_size
+            log(f"dataset {ds.name}: meshing with edge_size = {self.resolved['edge_size_m']:.3g} m "
+                + ("(mesh.edge_size of the config" if given else "(for ell = "
+                   f"{self.resolved['ell_m']:.3g} m, the smallest the bounds allow") + ")")
         t0 = time.perf_counter()
         self.mesh = mesh_spec.build_problem().mesh
         t1 = time.perf_counter()
@@ -93,7 +97,7 @@ class DatasetModel:
         self._cache = {}
         if self.reason is None:
             ref = next(iter(self.spec0.materials.values()))
-            self.ref = type(ref)(D=ref.D, tau=ref.tau, alpha=1.0, sigma=ref.sigma,
+            self.ref = type(ref)(D=ref.D, tau=ref.tau, alpha=ALPHA_REF, sigma=ref.sigma,
                                  mobility=ref.mobility, X=ref.X, name=ref.name)
             self.pipe = self._pipeline(self.ref)
             self.terms = Terminals(self.pipe, probes=self.spec0.probes)
@@ -112,10 +116,26 @@ class DatasetModel:
         return mats[SINGLE] if list(mats) == [SINGLE] else dict(mats)
 
     def _pipeline(self, materials):
+        """The pipeline of the measurement's own circuit (omm_fem.circuits)."""
         s = self.spec0
         pb = Problem(mesh=self.mesh, materials=materials, contacts=s.contacts,
                      order=s.mesh_opts.order, drift=s.drift)
-        return Pipeline(pb, force_coupled=s.coupled)
+        pipe = Pipeline(pb, force_coupled=s.coupled)
+        pair = self._pair(pipe)
+        if drive_is(pb, pair):
+            return pipe
+        return pipe.with_drive(circuit_contacts(pb, pair), pair=pair)
+
+    def _pair(self, pipe):
+        if self.ds.measure == "two_terminal":
+            return pipe.pair
+        return next(m for m in self.spec0.measurements if m.name == self.ds.measure).current
+
+    def current_driven(self):
+        """The measurement's drive injects a current (else it holds a voltage)."""
+        a, b = self.meas.current
+        cs = self.pipe.problem.contacts
+        return cs[a].current is not None or cs[b].current is not None
 
     def _measurement(self):
         if self.ds.measure == "two_terminal":
@@ -145,12 +165,12 @@ class DatasetModel:
             return self._rebuilt(mats, fields)
         mat = next(iter(mats.values()))
         if not own:
-            return self.terms.response(mat.alpha**2 * self._scaled_nz(mat, fields))
+            return self.terms.response((mat.alpha / ALPHA_REF)**2 * self._scaled_nz(mat, fields))
         if key not in self._cache:
             if len(self._cache) > 16:
                 self._cache.clear()
             self._cache[key] = self._scaled_nz(mat, fields)
-        return self.terms.response(mat.alpha**2 * self._cache[key])
+        return self.terms.response((mat.alpha / ALPHA_REF)**2 * self._cache[key])
 
     def _scaled_nz(self, mat, fields):
         omm = self.pipe.omm
@@ -213,8 +233,9 @@ def quantity(ds, R, rho):
 class FormulaModel:
     """Eq. (22) of an infinite strip as wide as the dataset's channel, B along x."""
 
-    def __init__(self, ds, spec0, R0):
+    def __init__(self, ds, spec0, R0, current_driven=True):
         self.ds, self.spec0, self.width, self.R0_ohm = ds, spec0, formula_width(ds, spec0), R0
+        self.current_driven = current_driven
         self.Bx = np.append(ds.fields[:, 0], 0.0)
         self.evaluations = 0
 
@@ -224,4 +245,7 @@ class FormulaModel:
         Bx = self.Bx if fields is None else np.append(np.asarray(fields)[:, 0], 0.0)
         phi, theta = analytic.strip_phi_theta(mat, Bx)
         rho = analytic.strip_rho(self.width / mat.L_m, phi, theta, mat.alpha)
-        return quantity(self.ds, self.R0_ohm / (1.0 - rho), rho)
+        # R from rho as the FEM's drive gives it (rho = dV/V0 - dI/I0, SPEC §5): a current
+        # drive R0 (1 + rho), a voltage drive R0 / (1 - rho); equal to O(alpha^2)
+        R = self.R0_ohm * (1.0 + rho) if self.current_driven else self.R0_ohm / (1.0 - rho)
+        return quantity(self.ds, R, rho)
