@@ -215,6 +215,20 @@ def _default_pool(n, t1):
     return process_pool(workers)
 
 
+def executor_workers(executor):
+    """How many tasks ``executor`` runs at once: a pool's ``_max_workers``, a Dask
+    ``ClientExecutor``'s cluster threads (``client.nthreads()``, asked at submit time,
+    not the local CPU count), an mpi4py pool's ``num_workers``; else the local CPUs."""
+    n = getattr(executor, "_max_workers", None) or getattr(executor, "num_workers", None)
+    client = getattr(executor, "_client", None)
+    if not n and client is not None and callable(getattr(client, "nthreads", None)):
+        try:
+            n = sum(client.nthreads().values())
+        except Exception:  # noqa: BLE001 - a cluster that cannot answer: fall back below
+            n = None
+    return int(n) if n else (os.cpu_count() or 1)
+
+
 def process_pool(workers):
     """A spawned process pool of ``workers`` processes (every pool the package starts)."""
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
@@ -238,7 +252,7 @@ def _direct(pipe, terms, fields, idx, keep, executor, bar, info):
         local, remote = local + remote, []
     try:
         if remote:
-            info["workers"] = getattr(executor, "_max_workers", None) or os.cpu_count() or 1
+            info["workers"] = executor_workers(executor)
             token = uuid.uuid4().hex
             force = pipe.omm.coupled and pipe.problem.uniform_relaxation
             chunks = np.array_split(np.array(remote), min(len(remote), 2 * info["workers"]))

@@ -184,3 +184,19 @@ def test_sweep_benchmark_accuracy_on_a_smaller_mesh(tmp_path):
         assert r["worst_dI_rel_error"] <= OUT_RTOL
         assert r["fallback"] == 0 and r["snapshots"] <= 41 // 4
     assert (tmp_path / "bench.md").read_text().count("|") > 20
+
+
+def test_worker_count_is_asked_from_the_executor():
+    """A Dask ClientExecutor has no _max_workers: the chunking asks its cluster."""
+    from types import SimpleNamespace
+
+    from omm_fem.sweep import executor_workers
+
+    class Client:
+        def nthreads(self):
+            return {"tcp://a": 16, "tcp://b": 16}
+
+    assert executor_workers(SimpleNamespace(_client=Client())) == 32
+    assert executor_workers(SimpleNamespace(_max_workers=3)) == 3
+    assert executor_workers(SimpleNamespace(num_workers=5)) == 5  # mpi4py.futures
+    assert executor_workers(object()) >= 1
