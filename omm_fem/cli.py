@@ -23,6 +23,7 @@ def _cmd_run(args):
 
         base = Path(args.config).parent if args.config else None
         tspec = parse_transient(cfg, spec, base_dir=base)
+        _prepare(args, spec, tspec.initial_file)
         print(f"omm-fem run (transient): {label}", flush=True)
         res = run_transient(spec, tspec, progress=not args.quiet, out_dir=args.out,
                             resume=args.resume)
@@ -30,12 +31,23 @@ def _cmd_run(args):
         print(transient_summary(res))
         print("wrote: " + ", ".join(str(f) for f in files))
         return 0
+    _prepare(args, spec)
     print(f"omm-fem run: {label}", flush=True)
     res = run(spec, progress=not args.quiet, out_dir=args.out, resume=args.resume)
     files = write_outputs(res, args.out)
     print(summary(res))
     print("wrote: " + ", ".join(str(f) for f in files))
     return 0
+
+
+def _prepare(args, spec, *inputs):
+    """Once the configuration is valid: clear --out of temporary files left by a kill and,
+    without --resume, of an earlier run's outputs (never the run's own input files)."""
+    from .io import prepare_out_dir
+
+    geometry = spec.geometry if isinstance(spec.geometry, dict) else {}
+    prepare_out_dir(args.out, resume=args.resume,
+                    keep=(args.config, geometry.get("file"), *inputs))
 
 
 def build_parser():
@@ -49,11 +61,19 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run", help="solve a configured case (default: a built-in strip example)")
     p.add_argument("config", nargs="?", help="TOML configuration file (omit for the example)")
-    p.add_argument("--out", default="omm-fem-out", help="output directory (default: ./omm-fem-out)")
+    p.add_argument("--out", default="omm-fem-out",
+                   help="output directory (default: ./omm-fem-out). A run without --resume "
+                        "first removes what an earlier run wrote there (results.json, "
+                        "fields.vtu, fields_NNNN.vtu, fields_sweep_NNNN.vtu, fields.pvd, map.png, "
+                        "profiles.png, hmr.png, traces.csv, traces.png, nz.gif, final_state.npz, "
+                        "checkpoint.npz, .sweep-checkpoint/) except its own input files; every "
+                        "run removes the temporary files (.NAME.omm-tmp-*) that a killed write "
+                        "left. Other files are never touched")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--resume", action="store_true",
                    help="continue a killed run in --out: reuse its finished sweep chunks "
-                        "(transients: its last checkpoint)")
+                        "(transients: its last checkpoint); a checkpoint of another "
+                        "configuration or mesh, or a damaged one, is refused")
     p.set_defaults(func=_cmd_run)
     from .xtensor import cli as xcli
 

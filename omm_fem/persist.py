@@ -11,14 +11,14 @@ with an :class:`~omm_fem.errors.OmmError` that says which part differs.
 
 * sweeps: :func:`checkpointed_sweep` evaluates a field sweep in fixed chunks
   and keeps each finished one in a :class:`SweepCheckpoint`, one store per
-  chunk in ``OUT/.sweep-checkpoint/`` (removed once results.json is written);
+  chunk in ``OUT/.sweep-checkpoint/`` (removed once results.json is written,
+  and when a run without ``--resume`` starts);
 * transients: :class:`omm_fem.transient.checkpoint.Checkpoint`, one store
   ``OUT/checkpoint.npz`` with the stepper's state.
 """
 from __future__ import annotations
 
 import json
-import shutil
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import OmmError
-from .io import atomic_write, jsonable
+from .io import SWEEP_DIR, Contents, atomic_write, ensure_dir, jsonable, remove_sweep_chunks
 from .provenance import config_hash, mesh_hash
 
 FORMAT = 2
@@ -80,7 +80,7 @@ class NpzStore:
         if "meta" in arrays:
             raise ValueError("NpzStore.save: 'meta' is reserved for the metadata")
         data = {"meta": np.array(json.dumps({"fingerprint": self.fingerprint, **meta})), **arrays}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        ensure_dir(self.path.parent)
 
         def write(tmp):
             with open(tmp, "wb") as fh:
@@ -105,6 +105,8 @@ class NpzStore:
             if "meta" not in data:
                 raise ValueError(f"it has no config hash (no metadata), only {sorted(data)}")
             meta = json.loads(str(data.pop("meta")))
+            if not isinstance(meta, dict) or not isinstance(meta.get("fingerprint", {}), dict):
+                raise ValueError("its metadata is not a table with a fingerprint")
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
             raise OmmError(f"{where} cannot be read ({exc}); run without --resume to start "
                            "over") from None
@@ -122,7 +124,7 @@ class NpzStore:
         return meta, data
 
 
-SWEEP_DIR = ".sweep-checkpoint"
+_KEPT = ("B", "n", "phi", "voltages", "currents", "delta_I_fixed_voltage")
 
 
 class SweepCheckpoint:
@@ -162,29 +164,75 @@ class SweepCheckpoint:
         meta = {"info": info, "solves": {str(i): int(sol.solves) for i, sol in kept.items()}}
         NpzStore(self.path(k), self.fingerprint).save(meta, arrays)
 
-    def load(self, k):
-        """Chunk k as (response, kept, info), or None if absent; OmmError if from another run."""
+    def load(self, k, expect=None):
+        """Chunk k as (response, kept, info), or None if absent.
+
+        Parameters
+        ----------
+        expect : dict, optional
+            What the chunk must hold: ``rows`` (its number of fields),
+            ``response`` ({key: shape of one row}), ``kept`` (the indices in
+            the chunk of the full solutions to keep) and ``ndofs``.
+
+        Raises
+        ------
+        OmmError
+            The chunk belongs to another run, cannot be read, or holds
+            something else than ``expect`` (or than any chunk: responses of
+            unequal lengths, incomplete kept solutions, non-finite values).
+        """
         from .steady import FieldSolution
 
         got = NpzStore(self.path(k), self.fingerprint).load()
         if got is None:
             return None
         meta, data = got
-        response = {key[5:]: val for key, val in data.items() if key.startswith("resp_")}
+        chk, exp = Contents(self.path(k)), dict(expect or {})
+        info = chk.entry(meta, "info", "dict", "info")
+        solves = chk.entry(meta, "solves", "dict", "solves")
+        rows, shapes = exp.get("rows"), exp.get("response")
+        names = sorted(key[5:] for key in data if key.startswith("resp_"))
+        if (shapes is not None and names != sorted(shapes)) or not names:
+            raise chk.error(f"its responses are {names}, expected "
+                            f"{sorted(shapes) if shapes else 'resp_* arrays'}")
+        response = {}
+        for name in names:
+            shape = None if shapes is None else (rows, *shapes[name])
+            response[name] = arr = chk.array(data, f"resp_{name}", shape)
+            rows = arr.shape[0] if rows is None and arr.ndim else rows
+            if arr.ndim == 0 or arr.shape[0] != rows:
+                raise chk.error(f"array 'resp_{name}' has shape {arr.shape}, expected {rows} rows")
+        found = set()
+        for key in data:
+            if key.startswith("kept_"):
+                idx = key.split("_")[1]
+                if not idx.isdigit() or int(idx) >= rows:
+                    raise chk.error(f"array {key!r} names no field of the chunk ({rows} fields)")
+                found.add(int(idx))
+        if "kept" in exp and found != set(exp["kept"]):
+            raise chk.error(f"it keeps the full solutions of fields {sorted(found)} of the chunk, "
+                            f"expected {sorted(exp['kept'])}")
+        nd, nc = exp.get("ndofs"), len(self.contacts)
+        shape = {"B": (3,), "n": (3, nd), "phi": (nd,), "voltages": (nc,), "currents": (nc,),
+                 "delta_I_fixed_voltage": (nc,)}
         kept = {}
-        for idx in sorted({int(key.split("_")[1]) for key in data if key.startswith("kept_")}):
-            g = lambda key: data[f"kept_{idx}_{key}"]  # noqa: E731
-            named = lambda key: dict(zip(self.contacts, g(key).tolist()))  # noqa: E731
-            kept[idx] = FieldSolution(B=g("B"), n=g("n"), phi=g("phi"), voltages=named("voltages"),
-                                      currents=named("currents"),
-                                      delta_I_fixed_voltage=named("delta_I_fixed_voltage"),
-                                      solves=meta["solves"][str(idx)])
-        return response, kept, meta["info"]
+        for idx in sorted(found):
+            g = {key: chk.array(data, f"kept_{idx}_{key}", shape[key]) for key in _KEPT}
+            named = {key: dict(zip(self.contacts, g[key].tolist())) for key in _KEPT[3:]}
+            kept[idx] = FieldSolution(B=g["B"], n=g["n"], phi=g["phi"], **named,
+                                      solves=chk.entry(solves, str(idx), "int",
+                                                       f"solves[{idx}]", low=0))
+        return response, kept, info
+
+    def clear(self):
+        """Remove every chunk (and temporary file) of the folder, then the folder when empty;
+        another file there is left alone."""
+        remove_sweep_chunks(self.dir)
 
 
 def clear_sweep_checkpoint(out_dir):
     """Remove the sweep checkpoint of a finished run (nothing if there is none)."""
-    shutil.rmtree(Path(out_dir) / SWEEP_DIR, ignore_errors=True)
+    SweepCheckpoint(out_dir, {}, []).clear()
 
 
 # --------------------------------------------------------------------- resumable sweeps
@@ -248,11 +296,17 @@ def checkpointed_sweep(pipeline, fields, *, terminals, measurements=(), keep=(),
     fields = np.asarray(fields, float)
     keep = set(int(k) for k in keep)
     method, chunks = sweep_plan(len(fields), method)
+    if checkpoint is not None and not resume:
+        checkpoint.clear()  # chunks of an earlier run would block a later --resume
+    shapes = ({key: val.shape[1:] for key, val in terminals.zeroth_order().items()}
+              if checkpoint is not None and resume else None)
     executor = False if workers == 1 else process_pool(workers)
     parts, kept, infos, reused = [], {}, [], 0
     try:
         for k, idx in enumerate(chunks):
-            done = checkpoint.load(k) if (checkpoint is not None and resume) else None
+            expect = {"rows": len(idx), "response": shapes, "ndofs": pipeline.disc.ndofs,
+                      "kept": [i for i, j in enumerate(idx) if j in keep]}
+            done = checkpoint.load(k, expect) if (checkpoint is not None and resume) else None
             if done is None:
                 res = sweep_terminals(pipeline, fields[idx], terminals=terminals,
                                       measurements=measurements,

@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 import pytest
+from test_robust_transient import _arr, _meta, _nan, tamper
 
 CONFIG = """
 [geometry]
@@ -160,3 +161,91 @@ def test_resume_refuses_sweep_chunks_of_another_mesh(tmp_path, rect_msh):
     rect_msh(msh, 4e-8)
     with pytest.raises(OmmError, match="another configuration, mesh or omm_fem version"):
         run(parse_config(cfg), progress=False, out_dir=out, resume=True)
+
+
+# ---- robustness (tests/test_robust_transient.py has the transient side)
+def _chunk(tmp_path):
+    """A saved chunk of 4 fields, 2 contacts, no probes, field 1 kept on 5 DOFs; what the
+    sweep expects of it."""
+    from omm_fem.persist import SweepCheckpoint
+
+    ck = SweepCheckpoint(tmp_path, {"config_sha256": "a"}, ["source", "drain"])
+    sol = type("Sol", (), {"B": np.zeros(3), "n": np.ones((3, 5)), "phi": np.ones(5),
+                           "voltages": {"source": 1.0, "drain": 0.0},
+                           "currents": {"source": 1e-6, "drain": -1e-6},
+                           "delta_I_fixed_voltage": {"source": 0.0, "drain": 0.0}, "solves": 2})
+    resp = {"V": np.zeros((4, 2)), "I": np.zeros((4, 2)), "dI_fixed": np.zeros((4, 2)),
+            "P": np.zeros((4, 0))}
+    ck.save(0, resp, {1: sol}, {"basis": 3})
+    expect = {"rows": 4, "response": {k: v.shape[1:] for k, v in resp.items()}, "kept": [1],
+              "ndofs": 5}
+    return ck, expect
+
+
+@pytest.mark.parametrize("case, change, what", [
+    ("a row short", _arr("resp_V", lambda a: a[:3]), r"'resp_V' has shape \(3, 2\)"),
+    ("a response missing", lambda m, a: (a.pop("resp_P"), m)[1], r"its responses are \['I', "),
+    ("nan response", _arr("resp_I", _nan), r"'resp_I' holds non-finite"),
+    ("kept solution incomplete", lambda m, a: (a.pop("kept_1_phi"), m)[1],
+     r"it has no array 'kept_1_phi'"),
+    ("kept n of another mesh", _arr("kept_1_n", lambda a: a[:, :4]), r"'kept_1_n' has shape"),
+    ("kept field outside the chunk", lambda m, a: (a.update(kept_9_B=np.zeros(3)), m)[1],
+     r"'kept_9_B' names no field of the chunk"),
+    ("solves missing", _meta("solves", {}), r"it has no solves\[1\]"),
+    ("info not a table", _meta("info", [1]), r"info = \[1\] is invalid: expected a table"),
+])
+def test_damaged_sweep_chunk_is_refused(tmp_path, case, change, what):
+    """A chunk with a valid fingerprint but other content: a clean error naming the file."""
+    from omm_fem.errors import OmmError
+
+    ck, expect = _chunk(tmp_path)
+    resp, kept, info = ck.load(0, expect)  # intact
+    assert resp["V"].shape == (4, 2) and kept[1].solves == 2 and info == {"basis": 3}
+    tamper(ck.path(0), change)
+    with pytest.raises(OmmError, match=r"checkpoint .*chunk_0000\.npz.* is damaged: .*" + what
+                       + ".*without --resume"):
+        ck.load(0, expect)
+
+
+def test_sweep_chunk_of_other_length_is_refused_without_expectations(tmp_path):
+    from omm_fem.errors import OmmError
+
+    ck, _ = _chunk(tmp_path)
+    tamper(ck.path(0), _arr("resp_V", lambda a: a[:3]))
+    with pytest.raises(OmmError, match=r"'resp_V' has shape \(3, 2\), expected 4 rows"):
+        ck.load(0)
+
+
+def test_fresh_sweep_replaces_stale_chunks_so_that_its_resume_works(tmp_path, monkeypatch):
+    """Run A is killed after two chunks; run B (another field) starts fresh in the same
+    directory and is killed after one: its --resume must not meet A's second chunk (it
+    did, and was refused as a checkpoint of another configuration)."""
+    from omm_fem.cli import main
+    from omm_fem.io import SWEEP_DIR
+    from omm_fem.persist import SweepCheckpoint
+
+    save = SweepCheckpoint.save
+    saves = []
+
+    def save_then_stop(self, k, *args):
+        save(self, k, *args)
+        saves.append(k)
+        if len(saves) == stop:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(SweepCheckpoint, "save", save_then_stop)
+    small = (CONFIG.replace("num = 48", "num = 40").replace("length = 6e-7", "length = 3e-7")
+             .replace("[5, 40]", "[5, 18]"))
+    a, b, out = tmp_path / "a.toml", tmp_path / "b.toml", tmp_path / "out"
+    a.write_text(small)
+    b.write_text(small.replace("B = [1.0, 0.0, 0.0]", "B = [0.5, 0.0, 0.0]"))
+    stop = 2
+    assert main(["run", str(a), "--out", str(out), "--quiet"]) == 130
+    saves.clear()
+    stop = 1
+    assert main(["run", str(b), "--out", str(out), "--quiet"]) == 130
+    assert sorted(p.name for p in (out / SWEEP_DIR).iterdir()) == ["chunk_0000.npz"]
+    stop = 0
+    assert main(["run", str(b), "--out", str(out), "--quiet", "--resume"]) == 0
+    res = json.loads((out / "results.json").read_text())
+    assert res["timing"]["sweep_fields_from_checkpoint"] == 16

@@ -230,6 +230,29 @@ def test_interrupted_checkpoint_write_keeps_the_previous_one(tmp_path, monkeypat
     assert meta["stats"]["steps"] == 8  # the second checkpoint, intact
 
 
+def test_disk_full_at_a_checkpoint_keeps_the_previous_one(tmp_path, monkeypatch):
+    """A checkpoint write that fails (a full disk) is an OmmError saying that --resume
+    continues from the previous checkpoint, which is whole and resumable."""
+    import errno
+
+    real, calls = np.savez, []
+
+    def savez(fh, **arrays):
+        calls.append(1)
+        if len(calls) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(fh, **arrays)
+
+    monkeypatch.setattr(np, "savez", savez)
+    with pytest.raises(OmmError, match=r"could not write .*checkpoint\.npz.*ENOSPC.*then "
+                                       r"'omm-fem run --resume' continues from the checkpoint"):
+        run_transient(*specs(CFG), progress=False, out_dir=tmp_path)
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [NAME]
+    res = run_transient(*specs(CFG), progress=False, out_dir=tmp_path, resume=True)
+    assert res.results["timing"]["resume"]["from_step"] == 8  # the second checkpoint
+
+
 DRIVER = textwrap.dedent("""
     import json, sys, time
     from omm_fem.config import parse_config

@@ -21,7 +21,11 @@ on:
   refused with an :class:`~omm_fem.errors.OmmError`.
 
 The file is an :class:`omm_fem.persist.NpzStore`: scalars as JSON text
-(floats round-trip exactly), arrays as arrays; nothing is pickled.
+(floats round-trip exactly), arrays as arrays; nothing is pickled. Before a
+resumed run uses it, its content is checked against the run
+(:func:`check_saved`: every entry present, arrays of the mesh's shapes and
+finite, step counts and times within the run); anything else is an
+:class:`~omm_fem.errors.OmmError` naming the file and what is wrong.
 :func:`~omm_fem.transient.outputs.write_transient_outputs`
 removes the checkpoint once every output file is written.
 """
@@ -32,10 +36,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import bad_value
+from ..io import TRANSIENT_CHECKPOINT, Contents
 from ..persist import NpzStore
 from ..persist import fingerprint as run_fingerprint
+from .limits import MAX_STEPS
 
-NAME = "checkpoint.npz"
+NAME = TRANSIENT_CHECKPOINT  # "checkpoint.npz"
 
 
 def fingerprint(config, tspec, system):
@@ -130,9 +137,15 @@ class Checkpoint:
         """
         return self._store.load()
 
-    @staticmethod
-    def restore(saved, *, stepper, factors, tracer, recorder):
-        """Put a loaded checkpoint back into the objects of a new run of the same configuration."""
+    def restore(self, saved, *, stepper, factors, tracer, recorder):
+        """Put a loaded checkpoint back into the objects of a new run of the same configuration.
+
+        Raises
+        ------
+        OmmError
+            Its content does not fit the run (:func:`check_saved`).
+        """
+        check_saved(saved, self.path, stepper=stepper, recorder=recorder)
         meta, arrays = saved
         stepper.restore(meta["stepper"], {k[len("stepper_"):]: v for k, v in arrays.items()
                                           if k.startswith("stepper_")})
@@ -145,3 +158,99 @@ class Checkpoint:
         tracer.columns = {c: arrays["traces"][i].tolist() for i, c in enumerate(meta["columns"])}
         recorder.restore(meta["recorder"], {k[len("recorder_"):]: v for k, v in arrays.items()
                                             if k.startswith("recorder_")})
+
+
+def check_saved(saved, path, *, stepper, recorder):
+    """Refuse a loaded checkpoint whose content does not fit this run.
+
+    Checks every entry that :meth:`Checkpoint.restore` uses: present and of
+    its type; the states (n, BDF2's previous n, the VTU snapshot states, the
+    GIF frames) of the mesh's shapes and finite; time, step counters and
+    recorded times within the run (0 <= t <= t_end, at most MAX_STEPS steps).
+
+    Raises
+    ------
+    OmmError
+        Naming ``path``, the entry and what is wrong; saying to run without
+        ``--resume``.
+    """
+    meta, arrays = saved
+    c = Contents(path)
+    t_end, adaptive = stepper.t_end, stepper.adaptive
+    nfree = stepper.n.shape[1]
+    sc = c.entry(meta, "stepper", "dict", "a stepper state")
+    names = stepper._ADAPTIVE if adaptive else stepper._FIXED
+    if set(sc) != set(names):
+        raise c.error(f"its stepper state has {sorted(sc)}, this run needs {sorted(names)}")
+    t = c.entry(sc, "t", "float", "stepper.t", low=0.0, high=t_end)
+    c.entry(sc, "si", "int", "stepper.si", low=0, high=len(stepper.stops) - 1)
+    c.entry(sc, "restart", "bool", "stepper.restart")
+    c.entry(sc, "damp", "int", "stepper.damp", low=0, high=stepper.damped_steps)
+    if adaptive:
+        _positive(c, c.entry(sc, "h", "float", "stepper.h", low=0.0, high=stepper.dt_max),
+                  "stepper.h")
+        c.entry(sc, "scale", "float", "stepper.scale", low=0.0)
+    else:
+        c.entry(sc, "k", "int", "stepper.k", low=0, high=MAX_STEPS)
+        c.entry(sc, "on_grid", "bool", "stepper.on_grid")
+        h = c.entry(sc, "h_prev", "float", "stepper.h_prev", low=0.0, high=t_end, optional=True)
+        _positive(c, h, "stepper.h_prev")
+    c.array(arrays, "stepper_n", (3, nfree))
+    if "stepper_n_prev" in arrays:
+        c.array(arrays, "stepper_n_prev", (3, nfree))
+    sm = c.entry(meta, "stats", "dict", "step statistics")
+    steps = c.entry(sm, "steps", "int", "stats.steps", low=1, high=MAX_STEPS)
+    c.entry(sm, "rejected", "int", "stats.rejected", low=0, high=MAX_STEPS)
+    c.entry(sm, "restarts", "int", "stats.restarts", low=0, high=steps)
+    for key in ("h_min", "h_max"):
+        _positive(c, c.entry(sm, key, "float", f"stats.{key}", low=0.0, high=t_end),
+                  f"stats.{key}")
+    acc = c.entry(sm, "accepted", "list", "stats.accepted")
+    if len(acc) != (steps if adaptive else 0) or not all(
+            isinstance(a, list) and len(a) == 5 for a in acc):
+        raise c.error(f"stats.accepted holds {len(acc)} entries, expected "
+                      f"{steps if adaptive else 0} lists of 5")
+    fm = c.entry(meta, "factors", "dict", "factorisation counters")
+    keys = c.entry(fm, "keys", "list", "factors.keys")
+    try:
+        for k in keys:
+            hash(_key(k))
+    except (KeyError, TypeError, ValueError):
+        raise c.error(f"factors.keys = {str(keys)[:80]!r}... are not factorisation keys") from None
+    c.entry(fm, "factorizations", "int", "factors.factorizations", low=0)
+    c.entry(fm, "solves", "int", "factors.solves", low=0)
+    cols = c.entry(meta, "columns", "list", "trace columns")
+    if not cols or cols[0] != "t_s" or len(set(map(str, cols))) != len(cols) or not all(
+            isinstance(x, str) for x in cols):
+        raise c.error(bad_value("columns", cols, "expected distinct names, the first 't_s'"))
+    tr = c.array(arrays, "traces", (len(cols), None), finite=False)
+    ts = tr[0]
+    if ts.size == 0 or not (np.all(np.isfinite(ts)) and ts[0] >= 0 and ts[-1] <= t
+                            and np.all(np.diff(ts) >= 0)):
+        raise c.error(f"its trace times (t_s, {ts.size} rows) are not increasing times in "
+                      f"[0, t = {t!r}] s")
+    _check_recorder(c, meta, arrays, recorder, t, steps, nfree)
+
+
+def _positive(c, v, where):
+    if v is not None and not v > 0:
+        raise c.error(bad_value(where, v, "expected a time > 0"))
+
+
+def _check_recorder(c, meta, arrays, recorder, t, steps, nfree):
+    tspec = recorder.tspec
+    rm = c.entry(meta, "recorder", "dict", "recorder state")
+    c.entry(rm, "k", "int", "recorder.k", low=steps + 1, high=steps + 1)
+    done = c.entry(rm, "vtu_done", "int", "recorder.vtu_done", low=0, high=len(tspec.vtu_times))
+    for key, most, arr, shape in (("snap_times", done, "recorder_snap_states", (3, nfree)),
+                                  ("frame_times", tspec.gif_frames, "recorder_frames",
+                                   (recorder.nv,))):
+        times = c.entry(rm, key, "list", f"recorder.{key}")
+        for j, v in enumerate(times):
+            c.entry({"v": v}, "v", "float", f"recorder.{key}[{j}]", low=0.0, high=t)
+        if len(times) > most:
+            raise c.error(f"recorder.{key} holds {len(times)} times, at most {most} expected")
+        if times or arr in arrays:
+            c.array(arrays, arr, (len(times), *shape))
+    for key in ("t_step", "t_obs"):
+        c.entry(rm, key, "float", f"recorder.{key}", low=0.0)

@@ -6,7 +6,7 @@
     scheme = "cn"            # "be" | "cn" | "bdf2" | "strang"
     adaptive = false         # step-doubling control of the local error (be, cn, strang)
     tol = 1.0e-4             # local error per step, relative to max ||n||_L2 (adaptive only)
-    dt_min = 1.0e-18         # s (adaptive; default dt_max / 2^40)
+    dt_min = 1.0e-18         # s (adaptive; default dt_max / 2^40, at least 1e-12 tau)
     dt_max = 2.0e-12         # s (adaptive; default t_end / 10)
     damped_steps = 2         # cn/strang: steps taken as two backward Euler half steps
                              # after t = 0 and after every switch (0: off)
@@ -17,7 +17,7 @@
     [transient.output]
     trace_every = 1          # record the traces every k-th step (the last step always)
     vtu_times = [1e-12]      # s: VTU snapshots at the first step at or after each time
-    gif_frames = 40          # frames of the n^z animation (0: no GIF)
+    gif_frames = 40          # frames of the n^z animation (0: no GIF; at most 500)
     points = {centre = [5e-7, 0.0], edge = [5e-7, 4.9e-7]}   # m: n at named points
     checkpoint_every = 100   # steps between checkpoints (OUT/checkpoint.npz) that
                              # 'omm-fem run --resume' continues from; 0: none
@@ -28,8 +28,11 @@
     amplitude = 1.0e-6       # A here (the contact is current-driven)
 
 Unknown keys, wrong types and out-of-range values raise ConfigError naming
-the key. A relative ``initial_file`` is resolved against ``base_dir`` (the
-config file's folder) when given, else the working directory. ``[sweep]`` is
+the key. The limits of :mod:`omm_fem.transient.limits` (steps >= 1e-12 tau,
+at most MAX_STEPS steps, MAX_GIF_FRAMES frames) and of the waveforms (table
+knots, sine periods and phase) are checked here, before any meshing. A
+relative ``initial_file`` is resolved against ``base_dir`` (the config file's
+folder) when given, else the working directory. ``[sweep]`` is
 refused next to ``[transient]``.
 """
 from __future__ import annotations
@@ -42,9 +45,10 @@ import numpy as np
 from .. import checks
 from ..errors import ConfigError, OmmError
 from ..problem import boundary_layer_length
+from .limits import MAX_GIF_FRAMES, check_steps, shortest_tau
 from .outputs import read_state
 from .stepper import SCHEMES
-from .waveforms import FIELD_TARGETS, Schedule, make_waveform
+from .waveforms import FIELD_TARGETS, Schedule, check_sine, make_waveform
 
 TRANSIENT_KEYS = {"t_end", "dt", "scheme", "adaptive", "tol", "dt_min", "dt_max", "damped_steps",
                   "initial", "initial_file", "output"}
@@ -171,7 +175,11 @@ def _parse(cfg, spec, base_dir):
     out = tr.get("output", {})
     checks.keys("transient.output", out, OUTPUT_KEYS, error=ConfigError)
     every = _int("transient.output.trace_every", out.get("trace_every"), 1, low=1)
-    frames = _int("transient.output.gif_frames", out.get("gif_frames"), 40)
+    frames = checks.integer("transient.output.gif_frames", out.get("gif_frames"), low=0,
+                            high=MAX_GIF_FRAMES, default=40, error=ConfigError,
+                            message=f"expected an integer in [0, {MAX_GIF_FRAMES}] "
+                                    f"(MAX_GIF_FRAMES: each frame is drawn, held in memory and "
+                                    "saved in every checkpoint)")
     ckpt = _int("transient.output.checkpoint_every", out.get("checkpoint_every"), 100)
     vt = out.get("vtu_times", [])
     if not isinstance(vt, list):
@@ -194,7 +202,11 @@ def _parse(cfg, spec, base_dir):
         if w.target not in FIELD_TARGETS and w.target[len("contacts."):] not in contacts:
             raise ConfigError(f"waveform[{k}].target = {w.target!r} is invalid: no such contact; "
                               f"contacts: {sorted(contacts)}")
+        check_sine(w, t_end, where=f"waveform[{k}]")
         waves.append(w)
+    breaks = {float(p) for w in waves for p in w.breakpoints() if 0.0 < p < t_end}
+    check_steps(t_end=t_end, dt=dt, tau=shortest_tau(spec.materials.values()),
+                breakpoints=len(breaks), adaptive=adaptive, dt_min=dt_min, dt_max=dt_max)
     ts = TransientSpec(t_end=t_end, dt=dt, scheme=scheme, adaptive=adaptive, tol=tol,
                        dt_min=dt_min, dt_max=dt_max, damped_steps=damped, initial=initial,
                        initial_file=ifile, trace_every=every, vtu_times=vtu, gif_frames=frames,
@@ -239,7 +251,7 @@ def run_spec(spec, ts):
     """
     if not any(w.target in FIELD_TARGETS for w in ts.waveforms):
         return spec
-    fields = ts.sample_fields(spec.B)
+    fields = np.unique(ts.sample_fields(spec.B), axis=0)  # each distinct field once
     for mat in spec.materials.values():
         for B in fields:
             mat.check_stable(B, where="waveform field B(t)")

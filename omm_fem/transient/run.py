@@ -9,6 +9,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..errors import ConfigError, OmmError
+from ..io import remove_stale_temps
 from ..provenance import provenance
 from ..steady import Pipeline
 from .checkpoint import Checkpoint, fingerprint
@@ -64,7 +65,8 @@ def run_transient(spec, tspec, *, progress=True, out_dir=None, resume=False):
         The output directory. With ``tspec.checkpoint_every > 0`` the run
         saves ``out_dir/checkpoint.npz`` every that many steps and after the
         last step (omm_fem.transient.checkpoint). Without ``resume`` a
-        checkpoint already there is removed first.
+        checkpoint already there is removed first. Temporary files that a
+        killed write left there are removed in any case.
     resume : bool
         Continue from ``out_dir/checkpoint.npz`` when there is one (else
         start from scratch). The results equal those of an uninterrupted run
@@ -75,12 +77,15 @@ def run_transient(spec, tspec, *, progress=True, out_dir=None, resume=False):
     ------
     OmmError
         With ``resume``: the checkpoint was written for another configuration,
-        mesh or omm_fem version, or cannot be read; or no ``out_dir``.
+        mesh or omm_fem version, cannot be read, or holds something else than
+        this run's state (checkpoint.check_saved); or no ``out_dir``.
     """
     if resume and out_dir is None:
         raise OmmError("resume = True needs the output directory (out_dir) that holds the "
                        "checkpoint of the killed run")
     t0 = time.perf_counter()
+    if out_dir is not None:
+        remove_stale_temps(out_dir)  # left by a write that a kill interrupted
     spec = run_spec(spec, tspec)
     problem = spec.build_problem()
     pipe = Pipeline(problem, force_coupled=spec.coupled)
@@ -188,7 +193,7 @@ def simulate(system, tspec, *, progress=True, reference=True, measurements=(), c
         rec(stepper.t, stepper.n)
         rec.t_obs += time.perf_counter() - a
     else:
-        Checkpoint.restore(saved, stepper=stepper, factors=system.factors, tracer=tracer,
+        checkpoint.restore(saved, stepper=stepper, factors=system.factors, tracer=tracer,
                            recorder=rec)
         timing["resume"] = {"from_step": stats.steps, "from_t_s": stepper.t}
     t_ckpt = 0.0

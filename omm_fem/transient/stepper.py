@@ -27,6 +27,8 @@ with amplification factor -> -1 (a sign-alternating ripple). Their O(h^2)
 local error, a fixed number of times, keeps the global order 2.
 
 Time is in seconds here; operators work in scaled time ``t / tau0``.
+
+Step limits (shortest step, most steps): :mod:`omm_fem.transient.limits`.
 """
 from __future__ import annotations
 
@@ -37,6 +39,7 @@ import numpy as np
 
 from ..checks import choice, integer, real
 from ..errors import OmmError, bad_value
+from .limits import _SPLIT, MAX_STEPS, MIN_STEP_TAU, check_steps, shortest_tau
 
 SCHEMES = ("be", "cn", "bdf2", "strang")
 ORDER = {"be": 1, "cn": 2, "bdf2": 2, "strang": 2}
@@ -143,8 +146,15 @@ class Integrator:
         return small, big
 
 
-def _stops(schedule, t_end):
-    return list(schedule.breakpoints(t_end)) + [t_end]
+def _stops(schedule, t_end, h_min):
+    """Breakpoints the steps land on, then t_end; one closer than ``h_min`` to t = 0, to
+    the previous kept one or to t_end is dropped (the steps cannot resolve it)."""
+    stops, last = [], 0.0
+    for p in schedule.breakpoints(t_end):
+        if p - last >= h_min and t_end - p >= h_min:
+            stops.append(p)
+            last = p
+    return stops + [t_end]
 
 
 def evolve(system, n0, *, t_end, dt, scheme="cn", adaptive=False, tol=1e-4, dt_min=None,
@@ -171,7 +181,9 @@ def evolve(system, n0, *, t_end, dt, scheme="cn", adaptive=False, tol=1e-4, dt_m
         Local error tolerance per step (relative, dimensionless), > 0.
     dt_min, dt_max : float, optional
         Adaptive step bounds [s]; defaults ``dt_max = t_end / 10``,
-        ``dt_min = dt_max * 2**-40``.
+        ``dt_min = dt_max * 2**-40`` (at least ``MIN_STEP_TAU * tau``). Every
+        step, ``dt`` and the bounds must be >= ``MIN_STEP_TAU * tau`` and the
+        run fit in :data:`MAX_STEPS` steps (:func:`check_steps`).
     damped_steps : int
         Steps taken as two backward Euler half steps after t = 0 and after each
         breakpoint (cn, strang; 0 switches the damped start off), >= 0.
@@ -221,7 +233,14 @@ class Stepper:
         self.t_end, self.dt, self.damped_steps = t_end, dt, damped_steps
         self.stats = StepStats() if stats is None else stats
         self.integ = Integrator(system)
-        self.stops = _stops(system.schedule, t_end)
+        tau = shortest_tau(system.problem.materials.values())
+        self.h_floor = MIN_STEP_TAU * tau
+        self.stops = _stops(system.schedule, t_end, self.h_floor)
+        if adaptive and scheme == "bdf2":
+            raise OmmError(bad_value("transient.adaptive", True, "is available for the one-step "
+                                     "schemes 'be', 'cn' and 'strang', not for 'bdf2'"))
+        dt_min, dt_max = check_steps(t_end=t_end, dt=dt, tau=tau, breakpoints=len(self.stops) - 1,
+                                     adaptive=adaptive, dt_min=dt_min, dt_max=dt_max)
         self.n = np.array(n0, dtype=float)
         self.t, self.si, self.restart, self.damp = 0.0, 0, True, damped_steps
         if adaptive:
@@ -230,13 +249,8 @@ class Stepper:
             self.k, self.on_grid, self.n_prev, self.h_prev = 0, True, None, None
 
     def _init_adaptive(self, tol, dt_min, dt_max):
-        if self.scheme == "bdf2":
-            raise OmmError(bad_value("transient.adaptive", True, "is available for the one-step "
-                                     "schemes 'be', 'cn' and 'strang', not for 'bdf2'"))
         real("transient.tol", tol, low=0, high=1, low_open=True, high_open=True,
              message="must be a number in (0, 1)")
-        dt_max = self.t_end / 10 if dt_max is None else dt_max
-        dt_min = dt_max * 2.0**-40 if dt_min is None else dt_min
         if not 0 < dt_min <= dt_max:
             raise OmmError(bad_value("transient.dt_min", dt_min,
                                      f"must be in (0, dt_max = {dt_max}]"))
@@ -251,7 +265,19 @@ class Stepper:
         return self.t >= self.t_end
 
     def step(self):
-        """Take one accepted step; returns ``(t, n)`` (n scaled, do not modify)."""
+        """Take one accepted step; returns ``(t, n)`` (n scaled, do not modify).
+
+        Raises
+        ------
+        OmmError
+            The run has taken :data:`MAX_STEPS` steps (accepted and rejected).
+        """
+        st = self.stats
+        if st.steps + st.rejected >= MAX_STEPS:
+            raise OmmError(f"transient: {st.steps} accepted and {st.rejected} rejected steps by "
+                           f"t = {self.t:.6g} s of t_end = {self.t_end!r} s reach the cap "
+                           f"MAX_STEPS = {MAX_STEPS}; raise transient.tol, dt_min or dt, or "
+                           f"shorten t_end{_SPLIT}")
         return self._adaptive_step() if self.adaptive else self._fixed_step()
 
     # ------------------------------------------------------------ saved state

@@ -15,9 +15,18 @@ and ``B.y`` with phases pi/2 apart. Times are in seconds.
 Discontinuities (in the value or in its slope) are reported by
 ``breakpoints()``; the time steppers land on them exactly and evaluate
 quantities that belong to the end of a step with the left limit (``left=True``).
+
+Size caps, checked before any work: a ``table`` has at most
+:data:`MAX_TABLE_KNOTS` knots (each knot is a breakpoint, so at least one
+step and a damped restart); a ``sine`` has ``|phase| <= MAX_PHASE_RAD`` and,
+in a configured run, at most :data:`MAX_SINE_PERIODS` periods between its
+start and t_end (:func:`check_sine`): beyond ~1e9 periods the double-precision
+argument of ``sin`` has lost its sub-microradian digits, and an infinite one
+has no value at all.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, replace
 
@@ -26,6 +35,9 @@ import numpy as np
 from ..checks import choice, real
 from ..errors import OmmError, bad_value
 
+MAX_TABLE_KNOTS = 10_000  # knots of one table waveform
+MAX_PHASE_RAD = 1.0e6  # |phase| of a sine [rad] (a phase counts modulo 2 pi)
+MAX_SINE_PERIODS = 1.0e9  # periods of a sine between its start and t_end
 KINDS = ("step", "ramp", "pulse", "sine", "table")
 PULSE_SHAPES = ("rectangular", "gaussian")
 FIELD_TARGETS = {"B.x": 0, "B.y": 1, "B.z": 2}
@@ -93,7 +105,8 @@ class Waveform:
         k = self.kind
         t = float(t)  # Python floats: an extreme ratio below gives inf, not a numpy warning
         if k == "table":
-            return float(np.interp(t, self.t, self.values))
+            knots, values = self._knots
+            return float(np.interp(t, knots, values))  # binary search of the knots
         if k == "step":
             on = t > self.t0 if left else t >= self.t0
             s = 1.0 if on else 0.0
@@ -107,8 +120,19 @@ class Waveform:
             s = math.exp(-0.5 * z * z) if z < 40.0 else 0.0  # exp(-800) underflows anyway
         else:  # sine
             on = t > self.t0 if left else t >= self.t0
-            s = math.sin(2 * math.pi * self.frequency * (t - self.t0) + self.phase) if on else 0.0
+            arg = 2 * math.pi * self.frequency * (t - self.t0) + self.phase if on else 0.0
+            if not math.isfinite(arg):
+                raise OmmError(f"sine waveform on {self.target}: 2 pi frequency (t - t0) + phase "
+                               f"= {arg} at t = {t!r} s is not finite (frequency = "
+                               f"{self.frequency!r} Hz, phase = {self.phase!r} rad); at most "
+                               f"MAX_SINE_PERIODS = {MAX_SINE_PERIODS:g} periods from t0")
+            s = math.sin(arg)
         return self.offset + self.amplitude * s
+
+    @functools.cached_property
+    def _knots(self):
+        """The knots and values of a table as arrays (converted once, not at every call)."""
+        return np.asarray(self.t, float), np.asarray(self.values, float)
 
     def breakpoints(self):
         """Times [s] where the value or its slope is discontinuous."""
@@ -160,7 +184,29 @@ def make_waveform(tab, where="waveform"):
                          positive=k in ("duration", "width", "sigma", "frequency"))
     if kind == "pulse":
         kw["shape"] = tab.get("shape", "rectangular")
+    if abs(kw.get("phase", 0.0)) > MAX_PHASE_RAD:
+        raise OmmError(bad_value(f"{where}.phase", tab["phase"],
+                                 f"must be in [-{MAX_PHASE_RAD:g}, {MAX_PHASE_RAD:g}] rad "
+                                 "(MAX_PHASE_RAD; a phase counts modulo 2 pi)"))
     return Waveform(target=target, kind=kind, **kw)
+
+
+def check_sine(w, t_end, where="waveform"):
+    """Refuse a sine with more than :data:`MAX_SINE_PERIODS` periods between t0 and ``t_end``.
+
+    Raises
+    ------
+    OmmError
+        Naming ``where.frequency``, the number of periods and the cap.
+    """
+    if w.kind != "sine":
+        return
+    periods = w.frequency * max(t_end - w.t0, 0.0)
+    if not periods <= MAX_SINE_PERIODS:
+        raise OmmError(bad_value(f"{where}.frequency", w.frequency,
+                                 f"frequency * (t_end - t0) = {periods:.3g} periods (t_end = "
+                                 f"{t_end!r} s, t0 = {w.t0!r} s) exceeds MAX_SINE_PERIODS = "
+                                 f"{MAX_SINE_PERIODS:g}"))
 
 
 def _table(tab, target, where):
@@ -169,6 +215,10 @@ def _table(tab, target, where):
         if not isinstance(arr, (list, tuple)) or len(arr) < 1:
             raise OmmError(bad_value(f"{where}.{name}", arr,
                                      "expected a non-empty list of numbers"))
+        if len(arr) > MAX_TABLE_KNOTS:
+            raise OmmError(f"{where}.{name}: {len(arr)} entries, more than MAX_TABLE_KNOTS = "
+                           f"{MAX_TABLE_KNOTS} knots of a table waveform (each knot is a "
+                           "breakpoint that the steps land on); resample the table")
     ts = [real(f"{where}.t[{k}]", v, numpy=True) for k, v in enumerate(ts)]
     vs = [real(f"{where}.values[{k}]", v, numpy=True) for k, v in enumerate(vs)]
     if len(ts) != len(vs):
