@@ -17,6 +17,18 @@ import numpy as np
 from . import forms
 from .errors import OmmError
 from .linalg import factor, factorize
+from .problem import VOLTAGE_MAX
+
+
+def _check_voltages(names, dV, driven):
+    """The voltage (relative to the ground) a current drive needs must be within the
+    contact-voltage cap."""
+    over = driven & ~(np.abs(dV) <= VOLTAGE_MAX)
+    if over.any():
+        k = int(np.flatnonzero(over)[0])
+        raise OmmError(f"contacts.{names[k]}: its current needs a voltage of {dV[k]:.3g} V across "
+                       f"the sample, beyond |V| <= {VOLTAGE_MAX:g} V; the current or the sheet "
+                       "conductance sigma is far outside any physical range")
 
 
 class ChargeSolver:
@@ -55,6 +67,12 @@ class ChargeSolver:
     def drive(self, contacts):
         """Zeroth-order solution for the contacts' voltages/currents.
 
+        Gauge-invariant: the solve works with voltages relative to the
+        reference (the ground: the voltage contact of smallest |V|, the first
+        of equals) and adds the reference back to the potential and the
+        voltages, so currents and voltage differences do not depend on the
+        ground's value (beyond the rounding of the returned absolute voltages).
+
         Returns
         -------
         phi0 : ndarray (ndofs,)
@@ -67,13 +85,18 @@ class ChargeSolver:
         sig = self.disc.units.sigma
         vmask = np.array([contacts[c].voltage is not None for c in self.names])
         V = np.array([contacts[c].voltage if vmask[k] else 0.0 for k, c in enumerate(self.names)])
+        ref = min(V[vmask], key=abs) if vmask.any() else 0.0  # the ground: smallest |V|
+        dV = np.where(vmask, V - ref, 0.0)  # voltages relative to the reference
         if not vmask.all():
             imask = ~vmask
             target = np.array([contacts[c].current / sig for c in self.names
                                if contacts[c].current is not None])
-            V[imask] = self._solve_floating(imask, target - self.G[np.ix_(imask, vmask)] @ V[vmask])
-        phi0 = self.psi @ V
-        return phi0, V, self.G @ V
+            dV[imask] = self._solve_floating(imask,
+                                             target - self.G[np.ix_(imask, vmask)] @ dV[vmask])
+        phi0 = self.psi @ dV + ref
+        V = np.where(vmask, V, dV + ref)  # the voltage contacts keep their exact values
+        _check_voltages(self.names, dV, ~vmask)
+        return phi0, V, self.G @ dV
 
     def correction(self, load, contacts):
         """O(alpha^2) potential phi1 driven by the Delta J load ``b`` (scaled).

@@ -12,20 +12,32 @@ arguments); they select a wording, never a looser rule.
 from __future__ import annotations
 
 import math
+import os
+import stat
 
 import numpy as np
 
-from .errors import OmmError, bad_value
+from .errors import OmmError, bad_value, shorten
 
-__all__ = ["is_real", "is_integer", "real", "finite", "integer", "boolean", "choice", "keys"]
+__all__ = ["is_real", "is_integer", "real", "finite", "integer", "boolean", "choice", "keys",
+           "fits_float", "OVERFLOW", "file_problem", "size_text"]
 
 _REAL = (int, float)
 _REAL_NUMPY = (int, float, np.integer, np.floating)
 _INT_NUMPY = (int, np.integer)
+_FLOAT_MAX = int(np.finfo(float).max)
+OVERFLOW = "(got an integer beyond the float range)"  # the note of such a value's message
+
+
+def fits_float(value):
+    """False for an ``int`` whose magnitude exceeds the largest float (``float()`` would
+    raise ``OverflowError``); True for every other value."""
+    return not (isinstance(value, int) and abs(value) > _FLOAT_MAX)
 
 
 def is_real(value, *, numpy=False):
-    """True for an ``int`` or ``float`` that is not a ``bool``.
+    """True for an ``int`` or ``float`` that is not a ``bool`` and converts to a float
+    (an integer beyond the float range, such as ``10**400``, does not).
 
     Parameters
     ----------
@@ -37,7 +49,8 @@ def is_real(value, *, numpy=False):
     -------
     bool
     """
-    return not isinstance(value, bool) and isinstance(value, _REAL_NUMPY if numpy else _REAL)
+    return (not isinstance(value, bool) and isinstance(value, _REAL_NUMPY if numpy else _REAL)
+            and fits_float(value))
 
 
 def is_integer(value, *, numpy=False):
@@ -57,6 +70,9 @@ def real(path, value, *, positive=False, nonneg=False, low=None, high=None, low_
          expected="expected a number", joined=False, as_float=False, message=None,
          allow_inf=False):
     """A finite real number, optionally bounded; returns it as ``float``.
+
+    An integer beyond the float range (``10**400``) is not finite: its message
+    adds :data:`OVERFLOW`.
 
     Parameters
     ----------
@@ -108,12 +124,10 @@ def real(path, value, *, positive=False, nonneg=False, low=None, high=None, low_
         if required:
             raise error(f"{path}: missing (required)")
         return default
-    if not is_real(value, numpy=numpy):
+    overflow = not isinstance(value, bool) and not fits_float(value)
+    if not overflow and not is_real(value, numpy=numpy):
         raise error(bad_value(path, value, message or expected))
-    try:
-        v = float(value)
-    except OverflowError:  # an int beyond the float range
-        v, as_float = math.inf, False
+    v, as_float = (math.inf, False) if overflow else (float(value), as_float)
     rules = []
     if positive:
         rules.append(("> 0", v > 0))
@@ -134,6 +148,8 @@ def real(path, value, *, positive=False, nonneg=False, low=None, high=None, low_
             message = " and ".join([f"must be {what}"] + [text for text, _ in rules])
         else:
             message = "must be " + (bad[0] if number else what)
+    if overflow:
+        message = f"{message} {OVERFLOW}"
     raise error(bad_value(path, shown, message))
 
 
@@ -158,7 +174,8 @@ def finite(path, value, *, positive=False, low=None, high=None, low_open=False, 
 
 def integer(path, value, *, low=None, high=None, numpy=False, default=None, error=OmmError,
             message=None, integral=False):
-    """An integer (not a ``bool``) in ``[low, high]``; returned unchanged.
+    """An integer (not a ``bool``) in ``[low, high]`` and within the float range (no count of
+    this package is larger; ``10**400`` is refused as "must be finite"); returned unchanged.
 
     Parameters
     ----------
@@ -191,6 +208,8 @@ def integer(path, value, *, low=None, high=None, numpy=False, default=None, erro
                 else f" >= {low}" if low is not None
                 else f" <= {high}" if high is not None else "")
         raise error(bad_value(path, value, message))
+    if not fits_float(value):  # no count or index of this package is that large
+        raise error(bad_value(path, value, f"must be finite {OVERFLOW}"))
     return value
 
 
@@ -266,6 +285,44 @@ def keys(section, tab, allowed=None, *, error=OmmError):
         raise error(bad_value(section, tab, f"expected a table [{section}]"))
     for k in tab:
         if allowed is not None and k not in allowed:
-            raise error(f"{section}.{k}: unknown key; allowed keys in [{section}]: "
-                        f"{sorted(allowed)}")
+            raise error(f"{shorten(f'{section}.{k}')}: unknown key; allowed keys in "
+                        f"[{section}]: {sorted(allowed)}")
     return tab
+
+
+def size_text(nbytes):
+    """A byte count as text in decimal units: ``"10 MB"``, ``"2 GB"``, ``"512 bytes"``."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if nbytes >= scale:
+            return f"{nbytes / scale:.3g} {unit}"
+    return f"{int(nbytes)} bytes"
+
+
+def file_problem(path, limit):
+    """Why ``path`` cannot be read as an input file, or ``None`` when it can.
+
+    The file must exist, be a regular file (symbolic links are followed: a link
+    to ``/dev/zero`` or a pipe is refused, because it would be read until memory
+    runs out) and hold at most ``limit`` bytes. Checked with ``os.stat`` before
+    anything is read.
+
+    Returns
+    -------
+    str or None
+        ``"does not exist"``, ``"cannot be accessed: ..."``, ``"is not a regular
+        file ..."`` or ``"is ... , above the limit of ..."``, to follow the file's name.
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return "does not exist"
+    except OSError as exc:  # e.g. a name too long, a component that is not a folder
+        return f"cannot be accessed: {exc.strerror or type(exc).__name__}"
+    except (ValueError, TypeError):  # an embedded null character, not a path at all
+        return "cannot be accessed: not a valid file name"
+    if not stat.S_ISREG(st.st_mode):
+        return ("is not a regular file (a folder, device or pipe cannot be read as an input "
+                "file)")
+    if st.st_size > limit:
+        return f"is {size_text(st.st_size)}, above the limit of {size_text(limit)}"
+    return None

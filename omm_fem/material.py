@@ -7,6 +7,7 @@ in units of the inverse electron mass.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,6 +18,21 @@ from .errors import OmmError, bad_value
 from .units import E_CHARGE, M_E
 
 X_UNITS = {"1/kg": 1.0, "1/m_e": 1.0 / M_E}
+ALPHA_MAX = 1.0  # |alpha| < ALPHA_MAX: the model is first order in the orbital Hall angle
+ALPHA_WARN = 0.3  # above this |alpha| a run warns: the neglected O(alpha^4) terms grow
+NORMAL_MIN = sys.float_info.min  # smallest normal float, 2.2e-308
+
+
+def _scales(D, tau, sigma):
+    """The derived scales of the internal units (SPEC §8) as (label, value) pairs."""
+    L = math.sqrt(D * tau)
+    diff = L * L / tau
+    return [("the OMM diffusion length L_m = sqrt(D tau) [m]", L),
+            ("the inverse length 1/L_m [1/m]", 1.0 / L if L > 0 else math.inf),
+            ("the diffusion unit L_m^2/tau [m^2/s]", diff),
+            ("the density unit sigma/(L_m^2/tau) [C/m^2 per V]",
+             sigma / diff if diff > 0 else math.inf),
+            ("the current-density unit sigma/L_m [A/m per V]", sigma / L if L > 0 else math.inf)]
 
 
 def cross_matrix(b):
@@ -29,7 +45,7 @@ def as_field_vector(B, name="field.B"):
     """Validate a magnetic field given as a 3-vector in tesla."""
     try:
         arr = np.asarray(B, dtype=float)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise OmmError(bad_value(name, B, "expected three numbers [Bx, By, Bz] in tesla")) from None
     if arr.shape != (3,) or not np.all(np.isfinite(arr)):
         raise OmmError(bad_value(name, B, "expected three finite numbers [Bx, By, Bz] in tesla"))
@@ -47,7 +63,8 @@ class Material:
     tau : float
         OMM relaxation time [s], > 0.
     alpha : float
-        Orbital Hall angle (dimensionless), finite (may be 0 or negative).
+        Orbital Hall angle (dimensionless), ``|alpha| < 1`` (may be 0 or
+        negative): the model is first order in alpha, rho is O(alpha^2).
     sigma : float
         Sheet conductance [S], > 0.
     mobility : float
@@ -66,17 +83,31 @@ class Material:
 
     def __post_init__(self):
         p = f"material.{self.name}" if self.name != "material" else "material"
-        object.__setattr__(self, "D", finite(f"{p}.D", self.D, positive=True))
-        object.__setattr__(self, "tau", finite(f"{p}.tau", self.tau, positive=True))
-        object.__setattr__(self, "alpha", finite(f"{p}.alpha", self.alpha))
-        object.__setattr__(self, "sigma", finite(f"{p}.sigma", self.sigma, positive=True))
+        for key in ("D", "tau", "sigma"):
+            v = finite(f"{p}.{key}", getattr(self, key), positive=True)
+            if v < NORMAL_MIN:
+                raise OmmError(bad_value(f"{p}.{key}", v, f"must be >= {NORMAL_MIN:.3g} (a "
+                                         "subnormal number has no physical meaning here)"))
+            object.__setattr__(self, key, v)
+        for label, v in _scales(self.D, self.tau, self.sigma):
+            if not (math.isfinite(v) and v >= NORMAL_MIN):
+                raise OmmError(f"{p}.D = {self.D!r}, {p}.tau = {self.tau!r}, {p}.sigma = "
+                               f"{self.sigma!r} are invalid together: {label} is {v:.3g}, "
+                               "outside the floating-point range; the parameters are far "
+                               "outside any physical range")
+        alpha = finite(f"{p}.alpha", self.alpha)
+        if not abs(alpha) < ALPHA_MAX:
+            raise OmmError(bad_value(f"{p}.alpha", alpha, f"|alpha| must be < {ALPHA_MAX:g}: the "
+                                     "model is first order in the orbital Hall angle (rho is "
+                                     "its O(alpha^2) correction)"))
+        object.__setattr__(self, "alpha", alpha)
         mob = finite(f"{p}.mobility", self.mobility)
         if mob < 0:
             raise OmmError(bad_value(f"{p}.mobility", mob, "must be >= 0 (m^2/(V s))"))
         object.__setattr__(self, "mobility", mob)
         try:
             X = np.array(self.X, dtype=float)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise OmmError(bad_value(f"{p}.X", self.X, "expected a 3x3 array of numbers")) from None
         if X.shape != (3, 3):
             raise OmmError(bad_value(f"{p}.X", self.X, "expected a 3x3 array [[..],[..],[..]]"))
@@ -97,7 +128,7 @@ class Material:
         try:
             with np.errstate(over="ignore", invalid="ignore"):
                 Xs = np.asarray(X, dtype=float) * X_UNITS[X_unit]
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise OmmError(bad_value("material.X", X, "expected a 3x3 array of numbers")) from None
         return cls(X=Xs, **kwargs)
 

@@ -16,6 +16,8 @@ from .errors import MeshError, OmmError, bad_value
 from .material import Material, as_field_vector
 
 OMM_CONDITIONS = ("sink", "reflecting", "relaxing")
+VOLTAGE_MAX = 1.0e6  # |contact voltage| [V] accepted (a sample holds volts, not megavolts)
+CURRENT_MAX = 1.0e3  # |contact current| [A] accepted (a 2D sample carries mA, not kA)
 
 
 @dataclass(frozen=True)
@@ -27,9 +29,11 @@ class Contact:
     name : str
         Boundary tag of the contact.
     voltage : float, optional
-        Fixed potential [V]. Exactly one of ``voltage`` and ``current``.
+        Fixed potential [V], ``|voltage| <= VOLTAGE_MAX``. Exactly one of
+        ``voltage`` and ``current``.
     current : float, optional
-        Total current flowing *into* the sample through this contact [A].
+        Total current flowing *into* the sample through this contact [A],
+        ``|current| <= CURRENT_MAX``.
     omm : {"sink", "reflecting", "relaxing"}
         OMM condition: n = 0, zero total flux, or flux ``s n``.
     s : float
@@ -47,11 +51,15 @@ class Contact:
         if (self.voltage is None) == (self.current is None):
             raise OmmError(f"{p}: give exactly one of 'voltage' [V] or 'current' [A] "
                            f"(got voltage={self.voltage!r}, current={self.current!r})")
-        for key in ("voltage", "current"):
+        for key, cap, unit in (("voltage", VOLTAGE_MAX, "V"), ("current", CURRENT_MAX, "A")):
             val = getattr(self, key)
             if val is not None:
-                object.__setattr__(self, key, real(f"{p}.{key}", val,
-                                                   message="must be a finite number"))
+                val = real(f"{p}.{key}", val, message="must be a finite number")
+                if abs(val) > cap:
+                    raise OmmError(bad_value(f"{p}.{key}", val, f"|{key}| must be <= {cap:g} "
+                                             f"{unit} (the largest drive of a sample this solver "
+                                             "accepts)"))
+                object.__setattr__(self, key, val)
         if self.omm not in OMM_CONDITIONS:
             raise OmmError(bad_value(f"{p}.omm", self.omm, f"allowed: {list(OMM_CONDITIONS)}"))
         s = self.s

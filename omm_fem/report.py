@@ -48,9 +48,36 @@ def write_outputs(res: RunResult, out):
     return written
 
 
+def _num(value, fmt, undefined="undefined"):
+    """``value`` formatted with ``fmt``, or ``undefined`` for None and NaN."""
+    if value is None or not np.isfinite(value):
+        return undefined
+    return format(value, fmt)
+
+
+def _rho_line(r, alpha_zero):
+    if alpha_zero:
+        return ("rho = 0 exactly, Delta I/I0 (fixed V) = 0: alpha = 0, no orbital Hall effect "
+                "(R = R0)")
+    return (f"rho = (R - R0)/R to O(alpha^2) = {_num(r['rho'], '.6e')},  Delta I/I0 (fixed V) = "
+            f"{_num(r['delta_I_over_I0'], '.6e')}")
+
+
+def _strip_line(s, alpha_zero):
+    head = f"strip solution ({'exact' if s['exact'] else 'reference'}): "
+    if alpha_zero:
+        return head + ("Delta I/I0 = 0 and n = 0 (alpha = 0); relative errors undefined "
+                       "(the exact values are zero)")
+    return (head + f"Delta I/I0 = {_num(s['delta_I_over_I0'], '.6e')}, relative error "
+            f"{_num(s['delta_I_over_I0_rel_error'], '.1e')}; max |n - n_exact|/max|n^z|: "
+            f"n^z {_num(s['nz_max_error_rel'], '.1e')}, n^y {_num(s['ny_max_error_rel'], '.1e')}")
+
+
 def summary(res: RunResult):
-    """Short human-readable summary of a run."""
+    """Short human-readable summary of a run (undefined ratios say so; alpha = 0 gives
+    rho = 0 exactly and says why rho* is undefined)."""
     r = res.results
+    alpha_zero = all(m.alpha == 0 for m in res.spec.materials.values())
     if "boundary_edge_max_m" in r["resolved"]:
         edges = f"boundary elements up to {r['resolved']['boundary_edge_max_m']:.3g} m"
     else:
@@ -62,27 +89,23 @@ def summary(res: RunResult):
         f"field B = {r['field_T']} T",
         f"current I = {r['current_A']:.6g} A (I0 = {r['current0_A']:.6g} A), "
         f"V = {r['voltage_V']:.6g} V between {r['pair'][0]} and {r['pair'][1]}",
-        f"R = {r['resistance_ohm']:.8g} Ohm, R0 = {r['resistance0_ohm']:.8g} Ohm",
-        f"rho = (R - R0)/R to O(alpha^2) = {r['rho']:.6e},  Delta I/I0 (fixed V) = "
-        f"{r['delta_I_over_I0']:.6e}",
-        f"current balance |sum I| / max|I| = {r['current_balance']:.1e}",
+        f"R = {_num(r['resistance_ohm'], '.8g')} Ohm, R0 = {_num(r['resistance0_ohm'], '.8g')} Ohm",
+        _rho_line(r, alpha_zero),
+        f"current balance |sum I| / max|I| = {_num(r['current_balance'], '.1e')}",
     ]
     for name, m in r["measurements"].items():
-        rho = "undefined (R0 = 0)" if not np.isfinite(m["rho"]) else f"{m['rho']:.6e}"
+        rho = "0 exactly (alpha = 0)" if alpha_zero and m["rho"] == 0 else _num(
+            m["rho"], ".6e", "undefined (R0 = 0)")
         lines.append(f"measure {name}: I {m['current'][0]}->{m['current'][1]}, V {m['voltage'][0]}"
-                     f"-{m['voltage'][1]}: R = {m['R_ohm']:.8g} Ohm, R0 = {m['R0_ohm']:.8g} Ohm, "
-                     f"rho = {rho}")
+                     f"-{m['voltage'][1]}: R = {_num(m['R_ohm'], '.8g')} Ohm, R0 = "
+                     f"{_num(m['R0_ohm'], '.8g')} Ohm, rho = {rho}")
     if "strip_reference" in r:
-        s = r["strip_reference"]
-        lines.append(f"strip solution ({'exact' if s['exact'] else 'reference'}): Delta I/I0 = "
-                     f"{s['delta_I_over_I0']:.6e}, relative error {s['delta_I_over_I0_rel_error']:.1e}; "
-                     f"max |n - n_exact|/max|n^z|: n^z {s['nz_max_error_rel']:.1e}, "
-                     f"n^y {s['ny_max_error_rel']:.1e}")
+        lines.append(_strip_line(r["strip_reference"], alpha_zero))
     if "sweep" in r:
         sw = r["sweep"]
         if sw["kind"] == "magnitude":
             lines.append(f"sweep: {len(sw['B_T'])} fields from {min(sw['B_T']):g} to "
-                         f"{max(sw['B_T']):g} T; rho(0) = {sw['rho0']:.4e}"
+                         f"{max(sw['B_T']):g} T; rho(0) = {_num(sw['rho0'], '.4e')}"
                          + ("" if sw["rho_star"] is not None else f"; {sw['rho_star_note']}"))
         else:
             lines.append(f"angle sweep: {len(sw['angle_deg'])} angles at |B| = {sw['B_T']:g} T")

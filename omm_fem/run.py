@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .circuits import Circuits
 from .config import RunSpec
+from .config.spec import input_warnings
 from .measure import Measurement, Terminals, rho_infinity_factor, rho_star
 from .persist import SweepCheckpoint, checkpointed_sweep, fingerprint
 from .provenance import provenance
@@ -52,9 +54,11 @@ def run(spec: RunSpec, *, progress=True, n_profile=401, out_dir=None, resume=Fal
     t_mesh = time.perf_counter()
     pipe = Pipeline(problem, force_coupled=spec.coupled)
     terminals = Terminals(pipe, probes=spec.probes)
+    circuits = Circuits(pipe, {m.name: m for m in spec.measurements}, spec.probes)
     zeroth = terminals.zeroth_order()
     sol = pipe.at_field(problem.B)
     resp = terminals.response_of(sol)
+    own = circuits.at_field(problem.B)
     t_solve = time.perf_counter()
     obs = pipe.two_terminal(sol)
     meas = [Measurement(TWO_TERMINAL, pipe.pair, pipe.pair)] + list(spec.measurements)
@@ -82,12 +86,14 @@ def run(spec: RunSpec, *, progress=True, n_profile=401, out_dir=None, resume=Fal
         "warnings": warnings,
     }
     named = {m.name: m for m in meas}
-    steady = SteadySolution(pipe, sol, terminals, named)
+    steady = SteadySolution(pipe, sol, terminals, named, own=own)
     for m in meas[1:]:
         results["measurements"][m.name] = {"current": list(m.current), "voltage": list(m.voltage),
                                            "R_ohm": steady.resistance(m.name),
                                            "R0_ohm": steady.resistance0(m.name),
                                            "rho": steady.rho(m.name)}
+        if m.name in circuits.own:  # driven through its own pair (omm_fem.circuits)
+            results["measurements"][m.name]["drive"] = "own pair, other contacts floating"
     profile, reference = strip_profile(spec, pipe, sol, obs, n_profile)
     if reference is not None:
         results["strip_reference"] = reference
@@ -96,12 +102,15 @@ def run(spec: RunSpec, *, progress=True, n_profile=401, out_dir=None, resume=Fal
         ckpt = None if out_dir is None else SweepCheckpoint(
             out_dir, fingerprint(spec.config, problem.mesh, problem.order), pipe.disc.contact_names)
         sw = spec.sweep
-        done = checkpointed_sweep(pipe, sw.fields, terminals=terminals, measurements=meas[1:],
+        mine = [m for m in meas[1:] if m.name not in circuits.own]
+        done = checkpointed_sweep(pipe, sw.fields, terminals=terminals, measurements=mine,
                                   keep=spec.output.vtu_sweep_points, method=sw.method,
                                   workers=sw.workers, checkpoint=ckpt, resume=resume,
                                   progress=progress)
         timing["sweep_fields_from_checkpoint"] = done.reused
-        results["sweep"] = sweep_results(spec, pipe, terminals, zeroth, meas, done)
+        own_sweep = circuits.sweep(np.asarray(sw.fields), named, method=sw.method,
+                                   progress=progress) if circuits.own else {}
+        results["sweep"] = sweep_results(spec, pipe, terminals, zeroth, meas, done, own_sweep)
         kept = {k: SteadySolution(pipe, s, terminals, named) for k, s in done.kept.items()}
     t_end = time.perf_counter()
     results["timing"] = {**timing, "mesh_s": t_mesh - t0, "solve_s": t_solve - t_mesh,
@@ -115,9 +124,13 @@ def resolution_warnings(spec, problem):
     """A mesh read from a file is used as it is: say when it is coarser than the
     boundary layer needs (generated meshes are graded to edge_size by construction).
 
+    Also the warnings of doubtful inputs (:func:`omm_fem.config.spec.input_warnings`:
+    a large alpha, an explicit edge_size coarser than the boundary-layer rule).
+
     Returns (warnings, resolved entries to add: the longest boundary element [m])."""
+    warned = input_warnings(spec)
     if spec.geometry["kind"] != "mesh":
-        return [], {}
+        return warned, {}
     mesh = problem.mesh
     skip = {c.name for c in spec.contacts if c.omm == "reflecting"}
     facets = np.concatenate([f for n, f in mesh.boundaries.items() if n not in skip] or
@@ -127,15 +140,18 @@ def resolution_warnings(spec, problem):
     need = spec.resolved["edge_size_m"]
     found = {"boundary_edge_max_m": longest}
     if longest <= need * (1 + 1e-9):
-        return [], found
-    return [f"the mesh file has boundary elements up to {longest:.3g} m, but the boundary layer "
-            f"of this run (ell = {spec.resolved['ell_m']:.3g} m) needs <= {need:.3g} m for "
-            f"P{spec.mesh_opts.order} at strip-level accuracy; regenerate the mesh with a "
-            "smaller edge size (e.g. meshes/generate.py --edge-size)"], found
+        return warned, found
+    return warned + [
+        f"the mesh file has boundary elements up to {longest:.3g} m, but the boundary layer "
+        f"of this run (ell = {spec.resolved['ell_m']:.3g} m) needs <= {need:.3g} m for "
+        f"P{spec.mesh_opts.order} at strip-level accuracy; regenerate the mesh with a "
+        "smaller edge size (e.g. meshes/generate.py --edge-size)"], found
 
 
-def sweep_results(spec, pipe, terminals, zeroth, meas, done):
-    """The ``sweep`` entry of results.json from the responses of a finished sweep."""
+def sweep_results(spec, pipe, terminals, zeroth, meas, done, own=None):
+    """The ``sweep`` entry of results.json from the responses of a finished sweep
+    (``own``: name -> (Terminals, response, zeroth) of measurements with their own drive)."""
+    own = own or {}
     sw = spec.sweep
     resp = done.response
     out = {"kind": sw.kind, "direction": sw.direction, "fields_T": sw.fields,
@@ -150,10 +166,15 @@ def sweep_results(spec, pipe, terminals, zeroth, meas, done):
         out.update({"angle_deg": sw.angle_deg, "B_T": sw.B_T, "axis": sw.axis})
     per = {}
     for m in meas:
-        R, R0, rho = terminals.resistance(resp, zeroth, m)
+        t, r, z = own.get(m.name, (terminals, resp, zeroth))
+        R, R0, rho = t.resistance(r, z, m)
         entry = {"R_ohm": R, "rho": rho}
         if sw.kind == "magnitude":
-            rho0 = terminals.resistance(resp0, zeroth, m)[2][0]
+            r0 = resp0
+            if m.name in own:
+                r0 = ({k: v[zero[:1]] for k, v in r.items()} if zero.size
+                      else t.response_at(np.zeros(3)))
+            rho0 = t.resistance(r0, z, m)[2][0]
             entry["rho0"] = rho0
             entry["rho_inf"] = None if kappa is None else kappa * rho0
             entry["rho_star"], why = rho_star(rho, rho0, kappa)

@@ -6,7 +6,7 @@ import pytest
 from conftest import LM, strip_material, strip_problem
 
 from omm_fem.config import default_config, parse_config
-from omm_fem.errors import ConfigError, MeshError, OmmError
+from omm_fem.errors import MESSAGE_MAX, ConfigError, MeshError, OmmError
 from omm_fem.material import Material
 from omm_fem.problem import Contact, Problem
 from omm_fem.units import M_E
@@ -121,3 +121,44 @@ def test_config_errors_come_before_meshing(monkeypatch):
     monkeypatch.setattr(geometry, "rectangle", boom)
     with pytest.raises(ConfigError):
         parse_config(_cfg(material__X=[[1, 0, 0], [0, 1, 0], [0, 0, -1]], field__B=[60.0, 0, 0]))
+
+
+LONG = "x" * 100_000  # a value whose whole text would drown the message
+
+
+@pytest.mark.parametrize("changes,match", [
+    ({"geometry__length": LONG}, r"geometry\.length"),
+    ({"field__B": LONG}, r"field\.B"),
+    ({"field__B": [LONG, 0, 0]}, r"field\.B\[0\]"),
+    ({"material__X": LONG}, r"material\.X"),
+    ({"contacts__source": LONG}, r"contacts\.source"),
+    ({"contacts__source__omm": LONG}, r"contacts\.source\.omm"),
+    ({"geometry": {"kind": "polygon", "outline": LONG}}, r"geometry\.outline"),
+    ({"geometry": {"kind": "polygon", "outline": [[0, 0], [1e-6, 0], LONG]}},
+     r"geometry\.outline\[2\]"),
+    ({"geometry": {"kind": "polygon", "outline": [[0, 0], [1e-6, 0], [0, 1e-6]], "holes": LONG}},
+     r"geometry\.holes"),
+    ({"geometry": {"kind": "polygon", "outline": [[0, 0], [1e-6, 0], [0, 1e-6]], "tags": LONG}},
+     r"geometry\.tags"),
+    ({"geometry": {"kind": "hall_bar", "length": 8e-6, "width": 1e-6, "arms": LONG,
+                   "arm_width": 3e-7, "arm_length": 6e-7}}, r"geometry\.arms"),
+    ({"geometry": {"kind": "mesh", "file": LONG}}, r"geometry\.file"),
+    ({"sweep": {"B_T": LONG}}, r"sweep\.B_T"),
+    ({"measure": LONG}, r"measure"),
+    ({"measure": [{"name": LONG, "current": ["source", "drain"], "voltage": [LONG, "drain"]}]},
+     r"measure\.x+"),
+    ({"output": {"vtu_sweep_points": LONG}}, r"output\.vtu_sweep_points"),
+    ({"geometry__" + LONG: 1.0}, r"geometry\.x+.* unknown key"),
+    ({"contacts__" + LONG: {"voltage": 0.0}}, r"contacts\.x+.* unknown contact"),
+    ({"material": {LONG: 1.0}}, r"material\.x+.* unknown key"),
+])
+def test_messages_shorten_long_values(changes, match):
+    with pytest.raises(ConfigError, match=match) as info:
+        parse_config(_cfg(**changes))
+    assert "x" * 200 not in str(info.value) and len(str(info.value)) < 1000
+
+
+def test_no_message_is_longer_than_the_cap():
+    msg = str(OmmError("a" * 50_000 + "END"))
+    assert len(msg) < MESSAGE_MAX and msg.startswith("a" * 100) and "END" in msg
+    assert str(OmmError("short")) == "short"

@@ -10,7 +10,8 @@ import pytest
 import omm_fem as om
 from omm_fem.errors import OmmError
 
-MESH = om.load_mesh(Path(__file__).resolve().parents[1] / "meshes" / "cross.msh")
+MESH_PATH = Path(__file__).resolve().parents[1] / "meshes" / "cross.msh"
+MESH = om.load_mesh(MESH_PATH)
 CONTACTS = ("c1", "c2", "c3", "c4")  # consecutive around the cross
 M = om.Measurement
 VDP = [M("vdp_12_34", ("c1", "c2"), ("c3", "c4")), M("vdp_23_41", ("c2", "c3"), ("c4", "c1")),
@@ -87,3 +88,64 @@ def test_a_pair_that_cannot_be_driven_is_a_clear_error():
     m = M("bad", ("c1", "edge"), ("c2", "c4"))
     with pytest.raises(OmmError, match="'edge' is not a contact"):
         om.solve(_problem(("c1", "c3"), B), measurements=[m])
+
+
+CROSS_RUN = """
+[geometry]
+kind = "mesh"
+file = "{mesh}"
+[mesh]
+order = 1
+[material]
+D = 1.0e-2
+tau = 1.0e-12
+alpha = 0.05
+sigma = 1.6e-3
+X = [[24.4, 0.0, 0.0], [0.0, 30.0, 0.0], [0.0, 0.0, 2.44]]
+X_unit = "1/m_e"
+[field]
+B = [1.0, 0.5, 0.7]
+[sweep]
+B_T = [0.0, 1.0, 2.5]
+direction = [1.0, 0.5, 0.7]
+method = "direct"
+[contacts.c1]
+current = 1.0e-6
+[contacts.c3]
+voltage = 0.0
+[contacts.c2]
+current = 0.0
+[contacts.c4]
+current = 0.0
+[solver]
+drift = false
+[[measure]]
+name = "vdp_12_34"
+current = ["c1", "c2"]
+voltage = ["c3", "c4"]
+[[measure]]
+name = "hall_13_24"
+current = ["c1", "c3"]
+voltage = ["c2", "c4"]
+"""
+
+
+def test_a_configured_run_measures_each_pair_with_its_own_drive(tmp_path):
+    import json
+
+    from omm_fem.cli import main
+
+    cfg = tmp_path / "cross.toml"
+    cfg.write_text(CROSS_RUN.format(mesh=MESH_PATH))
+    assert main(["run", str(cfg), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    res = json.loads((tmp_path / "out" / "results.json").read_text())
+    vdp = res["measurements"]["vdp_12_34"]
+    assert vdp["drive"] == "own pair, other contacts floating"
+    assert "drive" not in res["measurements"]["hall_13_24"]  # the run's own drive
+    own = om.solve(_problem(("c1", "c2"), B), measurements=[VDP[0]])
+    assert vdp["R_ohm"] == pytest.approx(own.resistance("vdp_12_34"), rel=1e-10)
+    u = np.array(B) / np.linalg.norm(B)
+    for k, b in enumerate([0.0, 1.0, 2.5]):
+        one = om.solve(_problem(("c1", "c2"), b * u), measurements=[VDP[0]])
+        assert res["sweep"]["measurements"]["vdp_12_34"]["R_ohm"][k] == pytest.approx(
+            one.resistance("vdp_12_34"), rel=1e-10)

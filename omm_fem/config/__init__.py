@@ -15,6 +15,14 @@ and checked, before any assembly). The schema, SI units throughout:
     [solver]     drift, coupled
     [output]     vtu_sweep_points = [indices], strip_overlay = true|false
     [transient], [[waveform]]  time-dependent runs (omm_fem.transient.config)
+
+Limits, checked before any work (each message names the key and the limit):
+a config file of at most CONFIG_MAX_BYTES (10 MB) and a mesh file of at most
+2 GB (omm_fem.geometry.mesh_io.MESH_MAX_BYTES), both regular files;
+mesh.max_dofs <= MAX_DOFS_LIMIT (5e7); polygons of at most 5000 vertices;
+|alpha| < 1; |contact voltage| <= 1e6 V and |contact current| <= 1e3 A
+(omm_fem.problem.VOLTAGE_MAX, CURRENT_MAX); integers within the float range.
+A run without drive (every contact at one voltage, no current) is refused.
 """
 from __future__ import annotations
 
@@ -22,10 +30,26 @@ import sys
 
 import numpy as np
 
-from ..errors import ConfigError, OmmError
+from ..checks import file_problem, size_text
+from ..errors import ConfigError, OmmError, bad_value, shorten, show
 from . import geometry as geom
-from .sections import parse_contacts, parse_materials, parse_measurements, parse_output, parse_sweep
-from .spec import EDGE_FRACTION, MeshOptions, OutputSpec, RunSpec, SweepSpec, resolve_mesh
+from .sections import (
+    check_drive,
+    parse_contacts,
+    parse_materials,
+    parse_measurements,
+    parse_output,
+    parse_sweep,
+)
+from .spec import (
+    EDGE_FRACTION,
+    MAX_DOFS_LIMIT,
+    MeshOptions,
+    OutputSpec,
+    RunSpec,
+    SweepSpec,
+    resolve_mesh,
+)
 from .values import boolean, check_keys, integer, number, table, vector3
 
 if sys.version_info >= (3, 11):
@@ -33,8 +57,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["DEFAULT_CONFIG", "EDGE_FRACTION", "MeshOptions", "OutputSpec", "RunSpec",
-           "SweepSpec", "default_config", "load_toml", "parse_config", "resolve_mesh"]
+__all__ = ["CONFIG_MAX_BYTES", "DEFAULT_CONFIG", "EDGE_FRACTION", "MAX_DOFS_LIMIT", "MeshOptions",
+           "OutputSpec", "RunSpec", "SweepSpec", "default_config", "load_toml", "parse_config",
+           "resolve_mesh"]
 
 DEFAULT_CONFIG = """\
 # Built-in example: a bilayer-graphene-like strip, 1 um x 1 um (L/L_m = 10).
@@ -76,21 +101,51 @@ omm = "reflecting"
 drift = false
 """
 
+CONFIG_MAX_BYTES = 10 * 10**6  # the largest configuration file read (10 MB)
+
 SECTIONS = {"geometry", "mesh", "material", "field", "sweep", "contacts", "measure", "solver",
             "output", "transient", "waveform"}  # transient, waveform: omm_fem.transient.config
 
 
 def load_toml(path):
-    """Parse a TOML file; syntax errors become ConfigError with the file name."""
+    """Parse a TOML file; every failure is a ConfigError naming the file.
+
+    The file must be a regular file (a symbolic link is followed) of at most
+    :data:`CONFIG_MAX_BYTES`; both are checked before it is read. Syntax
+    errors, integers of more than 4300 digits and nesting too deep to parse
+    are reported as "not valid TOML".
+    """
+    name = show(str(path))
+    problem = file_problem(path, CONFIG_MAX_BYTES)
+    if problem is not None:
+        raise ConfigError(f"config file {name} {problem}")
     try:
         with open(path, "rb") as fh:
-            return tomllib.load(fh)
+            data = fh.read(CONFIG_MAX_BYTES + 1)
     except FileNotFoundError:
-        raise ConfigError(f"config file {str(path)!r} does not exist") from None
+        raise ConfigError(f"config file {name} does not exist") from None
+    except OSError as exc:
+        raise ConfigError(f"config file {name} cannot be read: "
+                          f"{exc.strerror or type(exc).__name__}") from None
+    if len(data) > CONFIG_MAX_BYTES:  # it grew after the check
+        raise ConfigError(f"config file {name} is larger than the limit of "
+                          f"{size_text(CONFIG_MAX_BYTES)}")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {name} cannot be read: not UTF-8 text ({exc})") from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"config file {str(path)!r} cannot be read: {exc}") from None
+        raise ConfigError(f"config file {name} is not valid TOML: {shorten(exc)}") from None
+    except RecursionError:
+        raise ConfigError(f"config file {name} is not valid TOML: arrays or tables are nested "
+                          "too deeply to parse") from None
+    except ValueError as exc:  # e.g. an integer beyond Python's 4300-digit conversion limit
+        why = str(exc).split(";")[0]
+        raise ConfigError(f"config file {name} is not valid TOML: an integer literal is too long "
+                          f"to read ({shorten(why)})" if "integer" in why
+                          else f"config file {name} is not valid TOML: {shorten(why)}") from None
 
 
 def default_config():
@@ -122,12 +177,17 @@ def _parse(cfg, base_dir):
 
     msh = table(cfg, "mesh")
     check_keys("mesh", msh, {"order", "size", "edge_size", "max_dofs"})
+    max_dofs = number("mesh.max_dofs", msh.get("max_dofs"), positive=True, required=False,
+                      default=3.0e6)
+    if max_dofs > MAX_DOFS_LIMIT:
+        raise ConfigError(bad_value("mesh.max_dofs", max_dofs, f"must be <= {MAX_DOFS_LIMIT:.3g} "
+                                    "(the largest mesh this solver builds: memory of the mesher "
+                                    "and of one factorisation)"))
     mesh_opts = MeshOptions(
         order=integer("mesh.order", msh.get("order"), low=1, high=2, default=2),
         size=number("mesh.size", msh.get("size"), positive=True, required=False),
         edge_size=number("mesh.edge_size", msh.get("edge_size"), positive=True, required=False),
-        max_dofs=number("mesh.max_dofs", msh.get("max_dofs"), positive=True, required=False,
-                        default=3.0e6))
+        max_dofs=max_dofs)
     model_info = {}
     materials = parse_materials(table(cfg, "material", required=True), g, model_info)
 
@@ -136,6 +196,8 @@ def _parse(cfg, base_dir):
     B = vector3("field.B", fld["B"]) if "B" in fld else np.zeros(3)
     sweep = parse_sweep(table(cfg, "sweep")) if "sweep" in cfg else None
     contacts = parse_contacts(table(cfg, "contacts"), g)
+    if "transient" not in cfg:  # a transient may start at rest and be driven by a waveform
+        check_drive(contacts)
     measurements = parse_measurements(cfg.get("measure", []), contacts, g)
     solver = table(cfg, "solver")
     check_keys("solver", solver, {"drift", "coupled"})

@@ -6,8 +6,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..checks import file_problem
+from ..errors import ConfigError, bad_value, shorten
+from ..geometry import mesh_io
 from ..geometry.gmsh_tools import EDGE_TARGET
+from ..geometry.polygon import MAX_VERTICES
 from .values import check_keys, number, points, string
 
 KINDS = {
@@ -33,8 +36,8 @@ def parse_geometry(tab, base_dir=None):
     if kind == "hall_bar":
         arms = tab.get("arms")
         if not isinstance(arms, list) or not arms:
-            raise ConfigError(f"geometry.arms = {arms!r} is invalid: expected a non-empty list of "
-                              "arm positions along x (m)")
+            raise ConfigError(bad_value("geometry.arms", arms, "expected a non-empty list of arm "
+                                        "positions along x (m)"))
         g["arms"] = [number(f"geometry.arms[{k}]", a) for k, a in enumerate(arms)]
         g["arm_width"] = number("geometry.arm_width", tab.get("arm_width"), positive=True)
         g["arm_length"] = number("geometry.arm_length", tab.get("arm_length"), positive=True)
@@ -46,14 +49,15 @@ def parse_geometry(tab, base_dir=None):
     elif kind == "rectangle":
         g["tags"] = ["drain", "edge", "source"]
     elif kind == "polygon":
-        g["outline"] = points("geometry.outline", tab.get("outline"))
         holes = tab.get("holes", [])
         if not isinstance(holes, list):
-            raise ConfigError(f"geometry.holes = {holes!r} is invalid: expected a list of point lists")
+            raise ConfigError(bad_value("geometry.holes", holes, "expected a list of point lists"))
+        _vertex_count(tab.get("outline"), holes)
+        g["outline"] = points("geometry.outline", tab.get("outline"))
         g["holes"] = [points(f"geometry.holes[{k}]", h) for k, h in enumerate(holes)]
         tags = tab.get("tags", {})
         if not isinstance(tags, dict):
-            raise ConfigError(f"geometry.tags = {tags!r} is invalid: expected a table name -> segments")
+            raise ConfigError(bad_value("geometry.tags", tags, "expected a table name -> segments"))
         from ..geometry.polygon import _segment_tags, polygon_loops
 
         _segment_tags(polygon_loops(g["outline"], g["holes"]), tags)
@@ -63,21 +67,33 @@ def parse_geometry(tab, base_dir=None):
         g["inner_radius"] = number("geometry.inner_radius", tab.get("inner_radius"), positive=True)
         g["outer_radius"] = number("geometry.outer_radius", tab.get("outer_radius"), positive=True)
         if not g["inner_radius"] < g["outer_radius"]:
-            raise ConfigError(f"geometry.inner_radius = {g['inner_radius']!r} is invalid: must be "
-                              f"< outer_radius = {g['outer_radius']!r}")
+            raise ConfigError(bad_value("geometry.inner_radius", g["inner_radius"],
+                                        f"must be < outer_radius = {g['outer_radius']!r}"))
         g["tags"] = ["inner", "outer"]
     elif kind == "mesh":
         f = string("geometry.file", tab.get("file"))
         path = Path(f)
         if not path.is_absolute() and base_dir is not None:
             path = Path(base_dir) / path
-        if not path.is_file():
-            raise ConfigError(f"geometry.file = {f!r} is invalid: no such file ({path})")
+        problem = file_problem(path, mesh_io.MESH_MAX_BYTES)
+        if problem is not None:
+            raise ConfigError(bad_value("geometry.file", f, f"the mesh file {problem} "
+                                        f"({shorten(path)})"))
         g["file"] = str(path)
         g["scale"] = number("geometry.scale", tab.get("scale"), positive=True, required=False,
                             default=1.0)
         g["tags"] = None  # known once the file is read
     return g
+
+
+def _vertex_count(outline, holes):
+    """Refuse more than MAX_VERTICES polygon points in all, before they are checked one by one."""
+    loops = [outline] + list(holes)
+    count = sum(len(p) for p in loops if isinstance(p, list))
+    if count > MAX_VERTICES:
+        raise ConfigError(f"geometry.outline: {count} points (outline and holes) exceed the limit "
+                          f"of {MAX_VERTICES} polygon vertices; simplify the outline (e.g. merge "
+                          "points closer than the boundary element size)")
 
 
 def default_size(g):
@@ -91,6 +107,27 @@ def default_size(g):
     return None
 
 
+def _loops(g):
+    """Boundary loops (n, 2) [m] of a polygonal geometry; None for an annulus."""
+    if g["kind"] == "rectangle":
+        L, W = g["length"], g["width"]
+        return [np.array([[0.0, 0.0], [L, 0.0], [L, W], [0.0, W]])]
+    if g["kind"] == "hall_bar":
+        from ..geometry import hall_bar_outline
+
+        pts, _ = hall_bar_outline(**{k: g[k] for k in ("length", "width", "arms", "arm_width",
+                                                       "arm_length")})
+        return [np.asarray(pts)]
+    if g["kind"] == "polygon":
+        return [np.asarray(g["outline"])] + [np.asarray(h) for h in g["holes"]]
+    return None
+
+
+def _segment_lengths(loops):
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.concatenate([np.hypot(*(np.roll(P, -1, axis=0) - P).T) for P in loops])
+
+
 def perimeter_area(g):
     """Total boundary length [m] and area [m^2] of a generated geometry."""
     if g["kind"] == "rectangle":
@@ -99,14 +136,7 @@ def perimeter_area(g):
     if g["kind"] == "annulus":
         ri, ro = np.float64(g["inner_radius"]), np.float64(g["outer_radius"])
         return 2 * math.pi * (ri + ro), math.pi * (ro * ro - ri * ri)
-    if g["kind"] == "hall_bar":
-        from ..geometry import hall_bar_outline
-
-        pts, _ = hall_bar_outline(**{k: g[k] for k in ("length", "width", "arms", "arm_width",
-                                                       "arm_length")})
-        loops = [np.asarray(pts)]
-    else:
-        loops = [np.asarray(g["outline"])] + [np.asarray(h) for h in g["holes"]]
+    loops = _loops(g)
     per, area = 0.0, 0.0
     for k, P in enumerate(loops):
         Q = np.roll(P, -1, axis=0)
@@ -116,8 +146,16 @@ def perimeter_area(g):
     return per, area
 
 
+SHORT_SEGMENT_NODES = 1.2  # extra nodes per polygon vertex on a segment much shorter than h_edge
+
+
 def estimate_dofs(g, size, edge, order):
-    """Rough unknown count of the edge-graded mesh (for the max_dofs guard)."""
+    """Rough unknown count of the edge-graded mesh (for the max_dofs guard).
+
+    Every polygon vertex is a mesh node: segments shorter than the boundary
+    element add about :data:`SHORT_SEGMENT_NODES` (1 - length/h_edge) nodes each
+    (an outline of thousands of short segments is meshed at its vertex spacing).
+    """
     with np.errstate(over="ignore", invalid="ignore"):
         per, area = (np.float64(v) for v in perimeter_area(g))
     size, edge = np.float64(size), np.float64(edge)  # numpy: overflow gives inf, not an exception
@@ -129,6 +167,11 @@ def estimate_dofs(g, size, edge, order):
         excess = float(np.trapezoid(1.0 / (0.866 * h**2) - 1.0 / (0.866 * size**2), d))
         nodes = min(per * excess, area / (0.866 * h_edge**2)) + area / (0.866 * size**2)
         nodes = max(nodes, per / h_edge)  # the boundary nodes alone (narrow strips)
+        loops = _loops(g)
+        if loops is not None:
+            short = np.maximum(0.0, 1.0 - _segment_lengths(loops) / h_edge)
+            if short.any():
+                nodes = nodes + SHORT_SEGMENT_NODES * float(short.sum())
     nodes = nodes if np.isfinite(nodes) else np.inf
     return nodes * (4 if order == 2 else 1)
 

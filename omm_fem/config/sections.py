@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, bad_value, shorten, show
 from ..material import X_UNITS, Material
 from ..measure import Measurement
 from ..problem import OMM_CONDITIONS, Contact
@@ -24,8 +24,8 @@ def parse_materials(tab, g, model_info):
     out = {}
     for name, sub in tab.items():
         if not isinstance(sub, dict):
-            raise ConfigError(f"material.{name}: unknown key; allowed keys in [material]: "
-                              f"{sorted(MATERIAL_KEYS)} (or tables [material.REGION])")
+            raise ConfigError(f"{shorten(f'material.{name}')}: unknown key; allowed keys in "
+                              f"[material]: {sorted(MATERIAL_KEYS)} (or tables [material.REGION])")
         out[name] = _material(f"material.{name}", sub, model_info, name=name)
     return out
 
@@ -50,7 +50,7 @@ def _material(path, tab, model_info, name):
     unit = string(f"{path}.X_unit", tab.get("X_unit"), allowed=sorted(X_UNITS), default="1/kg")
     if not (isinstance(X, list) and len(X) == 3 and all(isinstance(r, list) and len(r) == 3
                                                         for r in X)):
-        raise ConfigError(f"{path}.X = {X!r} is invalid: expected a 3x3 array of numbers")
+        raise ConfigError(bad_value(f"{path}.X", X, "expected a 3x3 array of numbers"))
     X = [[number(f"{path}.X[{i}][{j}]", v) for j, v in enumerate(r)] for i, r in enumerate(X)]
     return Material.from_units(X=X, X_unit=unit, name=name, **kwargs)
 
@@ -65,10 +65,10 @@ def parse_contacts(tab, g):
     for name, ct in tab.items():
         path = f"contacts.{name}"
         if not isinstance(ct, dict):
-            raise ConfigError(f"{path} = {ct!r} is invalid: expected a table [contacts.{name}]")
+            raise ConfigError(bad_value(path, ct, f"expected a table [{shorten(path)}]"))
         check_keys(path, ct, CONTACT_KEYS)
         if g["tags"] is not None and (name not in g["tags"] or name == "edge"):
-            raise ConfigError(f"contacts.{name}: unknown contact; this {g['kind']} has boundary "
+            raise ConfigError(f"{shorten(path)}: unknown contact; this {g['kind']} has boundary "
                               f"tags {[t for t in g['tags'] if t != 'edge']}")
         out.append(Contact(
             name=name, omm=string(f"{path}.omm", ct.get("omm"), allowed=OMM_CONDITIONS,
@@ -83,9 +83,19 @@ def parse_contacts(tab, g):
     return out
 
 
+def check_drive(contacts):
+    """Refuse contacts that drive nothing: every voltage equal and no current injected
+    (every ratio R, rho of such a run would be undefined)."""
+    volts = {c.voltage for c in contacts if c.voltage is not None}
+    if len(volts) <= 1 and all(not c.current for c in contacts if c.current is not None):
+        raise ConfigError("contacts: no drive: every contact is at the same voltage and no "
+                          "current is injected; give a contact a non-zero current or a "
+                          "different voltage")
+
+
 def parse_measurements(entries, contacts, g):
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        raise ConfigError(f"measure = {entries!r} is invalid: expected [[measure]] tables")
+        raise ConfigError(bad_value("measure", entries, "expected [[measure]] tables"))
     names = [c.name for c in contacts]
     out = []
     for k, e in enumerate(entries):
@@ -93,20 +103,21 @@ def parse_measurements(entries, contacts, g):
         path = f"measure.{name}"
         check_keys(path, e, {"name", "current", "voltage"})
         string(f"{path}.name", name)
-        m = Measurement(name=name, current=e.get("current"), voltage=e.get("voltage"))
-        for c in m.current:
-            if c not in names:
-                raise ConfigError(f"{path}.current: {c!r} is not a contact; contacts: {names}")
-        for v in m.voltage:
-            if v not in names and g["tags"] is not None and v not in g["tags"]:
-                raise ConfigError(f"{path}.voltage: {v!r} is neither a contact nor a boundary "
-                                  f"tag; tags: {g['tags']}")
         if name == "two_terminal":
             raise ConfigError(f"{path}.name = 'two_terminal' is reserved: the run reports the "
                               "two-terminal measurement of its primary contact pair under that "
                               "name; choose another name")
+        m = Measurement(name=name, current=e.get("current"), voltage=e.get("voltage"))
+        for c in m.current:
+            if c not in names:
+                raise ConfigError(f"{shorten(path)}.current: {show(c)} is not a contact; "
+                                  f"contacts: {names}")
+        for v in m.voltage:
+            if v not in names and g["tags"] is not None and v not in g["tags"]:
+                raise ConfigError(f"{shorten(path)}.voltage: {show(v)} is neither a contact nor a "
+                                  f"boundary tag; tags: {g['tags']}")
         if any(o.name == name for o in out):
-            raise ConfigError(f"{path}: duplicate measurement name")
+            raise ConfigError(f"{shorten(path)}: duplicate measurement name")
         out.append(m)
     return out
 
@@ -147,8 +158,8 @@ def parse_output(tab, sweep, g):
     pts = tab.get("vtu_sweep_points", [])
     nf = 0 if sweep is None else len(sweep.fields)
     if not isinstance(pts, list):
-        raise ConfigError(f"output.vtu_sweep_points = {pts!r} is invalid: expected a list of "
-                          "sweep indices")
+        raise ConfigError(bad_value("output.vtu_sweep_points", pts, "expected a list of sweep "
+                                    "indices"))
     pts = [integer(f"output.vtu_sweep_points[{k}]", p, low=0, high=max(nf - 1, 0))
            for k, p in enumerate(pts)]
     if pts and sweep is None:
@@ -160,5 +171,5 @@ def parse_output(tab, sweep, g):
     return OutputSpec(vtu_sweep_points=tuple(pts), strip_overlay=overlay)
 
 
-__all__ = ["parse_materials", "parse_contacts", "parse_measurements", "parse_sweep",
+__all__ = ["parse_materials", "parse_contacts", "check_drive", "parse_measurements", "parse_sweep",
            "parse_output", "SINGLE", "table"]

@@ -11,11 +11,14 @@ from types import MappingProxyType
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, show
+from ..material import ALPHA_WARN
 from ..problem import boundary_layer_length
 from . import geometry as geom
 
 EDGE_FRACTION = {1: 16, 2: 8}  # default edge_size = ell / EDGE_FRACTION[order]
+MAX_DOFS_LIMIT = 5.0e7  # the largest mesh.max_dofs accepted (mesher and factorisation memory)
+EDGE_WARN_FACTOR = 2.0  # an explicit edge_size this many times the rule's is warned about
 
 
 def _frozen(a):
@@ -107,6 +110,42 @@ def resolve_mesh(geometry, mesh, materials, fields):
     return {**out, "size_m": size, "estimated_dofs": est}
 
 
+def input_warnings(spec):
+    """Warnings about valid but doubtful inputs of a run (results["warnings"]).
+
+    * ``|alpha| > ALPHA_WARN``: rho is the O(alpha^2) term; the neglected
+      O(alpha^4) terms are no longer negligible.
+    * an explicit ``mesh.edge_size`` of a generated geometry above
+      ``EDGE_WARN_FACTOR`` times the boundary-layer rule ell/EDGE_FRACTION[order]:
+      the boundary layer is under-resolved (n^z converges at rate order + 1).
+
+    Returns
+    -------
+    list of str
+    """
+    out = []
+    for name, m in spec.materials.items():
+        if abs(m.alpha) > ALPHA_WARN:
+            key = "material.alpha" if len(spec.materials) == 1 else f"material.{name}.alpha"
+            out.append(f"{key} = {m.alpha:g}: |alpha| > {ALPHA_WARN:g}; the model keeps the "
+                       f"O(alpha^2) term of rho and neglects the O(alpha^4) terms, which are no "
+                       f"longer negligible (relative size about alpha^2 = {m.alpha ** 2:.2g})")
+    order, edge = spec.mesh_opts.order, spec.mesh_opts.edge_size
+    if edge is not None and spec.geometry["kind"] != "mesh":
+        ell = spec.resolved["ell_m"]
+        rule = ell / EDGE_FRACTION[order]
+        ratio = edge / rule
+        if ratio > EDGE_WARN_FACTOR:
+            out.append(f"mesh.edge_size = {edge:.3g} m is {ratio:.3g} times the boundary-layer "
+                       f"rule ell/{EDGE_FRACTION[order]} = {rule:.3g} m for P{order} "
+                       f"(ell = {ell:.3g} m); "
+                       f"the boundary-layer error grows roughly like (edge_size/rule)^{order + 1}, "
+                       f"here about {ratio ** (order + 1):.3g} times that of the default mesh: "
+                       "results such as Delta I/I0 can be far off; omit mesh.edge_size or make it "
+                       "smaller")
+    return out
+
+
 @dataclass(frozen=True)
 class RunSpec:
     """Everything a run needs, validated and frozen; meshing happens in :meth:`build_problem`.
@@ -182,6 +221,6 @@ class RunSpec:
         tags = dict(mesh.boundaries or {})
         for p in self.probes:
             if p not in tags:
-                raise ConfigError(f"measure: terminal {p!r} is neither a contact nor a boundary "
-                                  f"tag of the mesh; tags: {sorted(tags)}")
+                raise ConfigError(f"measure: terminal {show(p)} is neither a contact nor a "
+                                  f"boundary tag of the mesh; tags: {sorted(tags)}")
         return pb

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import checks
-from ..errors import ConfigError
+from ..errors import ConfigError, bad_value, shorten
 
 NUMBER = (int, float)
 
@@ -47,10 +47,10 @@ def string(path, value, allowed=None, default=None):
 
 def vector3(path, value, *, nonzero=False):
     if not isinstance(value, list) or len(value) != 3:
-        raise ConfigError(f"{path} = {value!r} is invalid: expected three numbers [x, y, z]")
+        raise ConfigError(bad_value(path, value, "expected three numbers [x, y, z]"))
     v = np.array([number(f"{path}[{k}]", x) for k, x in enumerate(value)])
     if nonzero and not np.abs(v).max() > 0:
-        raise ConfigError(f"{path} = {value!r} is invalid: must be a non-zero vector")
+        raise ConfigError(bad_value(path, value, "must be a non-zero vector"))
     return v
 
 
@@ -62,12 +62,12 @@ def unit(v):
 
 def points(path, value, *, min_points=3):
     if not isinstance(value, list) or len(value) < min_points:
-        raise ConfigError(f"{path} = {value!r} is invalid: expected a list of at least "
-                          f"{min_points} [x, y] points (m)")
+        raise ConfigError(bad_value(path, value, f"expected a list of at least {min_points} "
+                                    "[x, y] points (m)"))
     out = []
     for k, pt in enumerate(value):
         if not isinstance(pt, list) or len(pt) != 2:
-            raise ConfigError(f"{path}[{k}] = {pt!r} is invalid: expected [x, y] (m)")
+            raise ConfigError(bad_value(f"{path}[{k}]", pt, "expected [x, y] (m)"))
         out.append([number(f"{path}[{k}][0]", pt[0]), number(f"{path}[{k}][1]", pt[1])])
     return out
 
@@ -81,8 +81,8 @@ def range_or_list(path, value, *, max_num=100000):
         num = integer(f"{path}.num", value.get("num"), low=1, high=max_num)
         return np.linspace(start, stop, num)
     if not isinstance(value, list) or not value:
-        raise ConfigError(f"{path} = {value!r} is invalid: expected a non-empty list of numbers "
-                          "or {start, stop, num}")
+        raise ConfigError(bad_value(path, value, "expected a non-empty list of numbers or "
+                                    "{start, stop, num}"))
     if len(value) > max_num:
-        raise ConfigError(f"{path}: {len(value)} values exceed the limit of {max_num}")
+        raise ConfigError(f"{shorten(path)}: {len(value)} values exceed the limit of {max_num}")
     return np.array([number(f"{path}[{k}]", v) for k, v in enumerate(value)])

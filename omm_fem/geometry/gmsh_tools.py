@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from ..errors import MeshError
+from ..errors import MeshError, OmmError, shorten
 from .tagged import tagged_mesh
 
 EDGE_TARGET = 0.7  # gmsh target / requested maximum edge length in graded bands
@@ -18,7 +18,11 @@ EDGE_TARGET = 0.7  # gmsh target / requested maximum edge length in graded bands
 
 @contextlib.contextmanager
 def gmsh_session(name="omm_fem"):
-    """Initialise gmsh quietly and single-threaded (deterministic), finalise on exit."""
+    """Initialise gmsh quietly and single-threaded (deterministic), finalise on exit.
+
+    An exception of gmsh inside the session (a failed meshing, memory
+    exhausted) becomes a :class:`MeshError` naming the geometry ``name``.
+    """
     import gmsh
 
     if gmsh.isInitialized():
@@ -29,7 +33,14 @@ def gmsh_session(name="omm_fem"):
         gmsh.option.setNumber("General.Verbosity", 1)
         gmsh.option.setNumber("General.NumThreads", 1)
         gmsh.model.add(name)
-        yield gmsh
+        try:
+            yield gmsh
+        except OmmError:
+            raise
+        except Exception as exc:  # gmsh raises plain Exception (and MemoryError)
+            raise MeshError(f"gmsh could not mesh the {name} geometry: {type(exc).__name__}: "
+                            f"{shorten(exc) or 'no message'}; try a larger mesh.edge_size or "
+                            "mesh.size") from None
     finally:
         gmsh.finalize()
 

@@ -12,9 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..checks import real
-from ..errors import MeshError
+from ..checks import file_problem, real
+from ..errors import MeshError, shorten, show
 from .tagged import tagged_mesh
+
+MESH_MAX_BYTES = 2 * 10**9  # the largest mesh file read (2 GB), checked before reading
 
 
 def load_mesh(path, *, scale=1.0):
@@ -27,12 +29,16 @@ def load_mesh(path, *, scale=1.0):
         physical names is the usual one).
     scale : float
         Factor converting file coordinates to metres (e.g. 1e-6 for um).
+
+    The file must be a regular file (a symbolic link is followed) of at most
+    :data:`MESH_MAX_BYTES`; both are checked before it is read.
     """
     import meshio
 
     path = Path(path)
-    if not path.is_file():
-        raise MeshError(f"mesh file {str(path)!r} does not exist")
+    problem = file_problem(path, MESH_MAX_BYTES)
+    if problem is not None:
+        raise MeshError(f"mesh file {show(str(path))} {problem}")
     real("geometry.scale", scale, positive=True, error=MeshError,
          message="must be a finite factor > 0")
     try:
@@ -40,11 +46,12 @@ def load_mesh(path, *, scale=1.0):
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             m = meshio.read(path)
     except (Exception, SystemExit) as exc:  # many exception types for damaged files
-        raise MeshError(f"mesh file {str(path)!r} cannot be read: {type(exc).__name__}: {exc}") from None
+        raise MeshError(f"mesh file {show(str(path))} cannot be read: {type(exc).__name__}: "
+                        f"{shorten(exc)}") from None
     tris = [c.data for c in m.cells if c.type == "triangle"]
     if not tris:
         kinds = sorted({c.type for c in m.cells})
-        raise MeshError(f"mesh file {str(path)!r}: no 3-node triangles (cell types: {kinds})")
+        raise MeshError(f"mesh file {show(str(path))}: no 3-node triangles (cell types: {kinds})")
     offsets, start = {}, 0
     for k, c in enumerate(m.cells):
         offsets[k] = start if c.type == "triangle" else None
@@ -66,5 +73,6 @@ def load_mesh(path, *, scale=1.0):
     regions = {n: np.concatenate(v) for n, v in regions.items()}
     pts = np.asarray(m.points, dtype=float)[:, :2] * scale
     if np.asarray(m.points).shape[1] == 3 and np.ptp(np.asarray(m.points)[:, 2]) > 0:
-        raise MeshError(f"mesh file {str(path)!r}: the mesh is not planar (z varies)")
-    return tagged_mesh(pts, np.concatenate(tris), edges, regions, source=f"mesh file {path.name!r}")
+        raise MeshError(f"mesh file {show(str(path))}: the mesh is not planar (z varies)")
+    return tagged_mesh(pts, np.concatenate(tris), edges, regions,
+                       source=f"mesh file {show(path.name)}")

@@ -10,6 +10,8 @@ from ..checks import is_integer, real
 from ..errors import OmmError, bad_value
 from .gmsh_tools import generate, gmsh_session, graded_size_field, to_skfem
 
+MAX_VERTICES = 5000  # polygon points (outline and holes together) a generated mesh may have
+
 
 def _length(name, v):
     """A length argument [m], finite and > 0, as ``float``."""
@@ -17,7 +19,10 @@ def _length(name, v):
 
 
 def _loop(name, pts):
-    arr = np.asarray(pts, dtype=float) if isinstance(pts, (list, tuple, np.ndarray)) else None
+    try:
+        arr = np.asarray(pts, dtype=float) if isinstance(pts, (list, tuple, np.ndarray)) else None
+    except (TypeError, ValueError, OverflowError):
+        arr = None
     if arr is None or arr.ndim != 2 or arr.shape[1] != 2 or len(arr) < 3 or not np.all(np.isfinite(arr)):
         raise OmmError(bad_value(name, pts, "expected at least three finite [x, y] points (m)"))
     seg = np.roll(arr, -1, axis=0) - arr
@@ -99,9 +104,16 @@ def polygon_loops(outline, holes=()):
     ------
     OmmError
         Naming geometry.outline or geometry.holes[k]: too few or repeated
-        points, zero area, a loop that intersects itself, a hole that meets
-        or lies outside the outline, holes that meet or nest.
+        points, more than :data:`MAX_VERTICES` points in all, zero area, a
+        loop that intersects itself, a hole that meets or lies outside the
+        outline, holes that meet or nest.
     """
+    if not isinstance(holes, (list, tuple, np.ndarray)):
+        raise OmmError(bad_value("geometry.holes", holes, "expected a list of point lists"))
+    count = sum(len(p) for p in [outline, *holes] if hasattr(p, "__len__"))
+    if count > MAX_VERTICES:  # before the intersection tests, whose cost grows as count^2
+        raise OmmError(f"geometry.outline: {count} points (outline and holes) exceed the limit of "
+                       f"{MAX_VERTICES} polygon vertices; simplify the outline")
     loops = [_loop("geometry.outline", outline)]
     loops += [_loop(f"geometry.holes[{k}]", h) for k, h in enumerate(holes)]
     _check_holes(loops)
@@ -127,7 +139,7 @@ def _check_holes(loops):
 
 
 def polygon(*, outline, holes=(), tags=None, region="sample", size=None, edge_size=None,
-            layer=None, ungraded=(), growth=0.15):
+            layer=None, ungraded=(), growth=0.15, name="polygon"):
     """Edge-graded triangle mesh of a polygon with polygonal holes.
 
     Parameters
@@ -147,6 +159,8 @@ def polygon(*, outline, holes=(), tags=None, region="sample", size=None, edge_si
         the constant band (default 24 edge_size) and growth ratio beyond [m].
     ungraded : iterable of str
         Tags not to grade towards (e.g. reflecting contacts).
+    name : str
+        The geometry's name in messages (e.g. of a gmsh failure: :class:`MeshError`).
 
     Returns
     -------
@@ -159,7 +173,7 @@ def polygon(*, outline, holes=(), tags=None, region="sample", size=None, edge_si
     layer = 24 * edge_size if layer is None else layer
     seg_tag = _segment_tags(loops, tags or {})
     ungraded = set(ungraded)
-    with gmsh_session("polygon") as gmsh:
+    with gmsh_session(name) as gmsh:
         geo = gmsh.model.geo
         loop_ids, by_tag = [], {}
         for li, pts in enumerate(loops):
@@ -176,7 +190,7 @@ def polygon(*, outline, holes=(), tags=None, region="sample", size=None, edge_si
         graded = [ln for name, lines in by_tag.items() if name not in ungraded for ln in lines]
         graded_size_field(gmsh, graded, size=size, edge_size=edge_size, layer=layer, growth=growth)
         generate(gmsh)
-        return to_skfem(gmsh, source="polygon mesh")
+        return to_skfem(gmsh, source=f"{name} mesh")
 
 
 def _segment_tags(loops, tags):
@@ -189,7 +203,8 @@ def _segment_tags(loops, tags):
                                      "expected a non-empty list of segments (k or [loop, k])"))
         for s in segs:
             key = (0, s) if is_integer(s) else (
-                tuple(s) if isinstance(s, (list, tuple)) and len(s) == 2 else None)
+                tuple(s) if isinstance(s, (list, tuple)) and len(s) == 2
+                and all(is_integer(i) for i in s) else None)
             if key is None or key not in seg_tag:
                 raise OmmError(bad_value(f"geometry.tags.{name}", s, "no such segment; segment k "
                                          "joins point k and k+1 of the outline, [loop, k] of hole loop-1"))
@@ -214,7 +229,7 @@ def rectangle(*, length, width, size=None, edge_size=None, layer=None, grade_con
     outline = [[0, -h], [length, -h], [length, h], [0, h]]
     return polygon(outline=outline, tags={"drain": [1], "source": [3]}, region="channel",
                    size=size, edge_size=edge_size, layer=layer, growth=growth,
-                   ungraded=() if grade_contacts else ("source", "drain"))
+                   ungraded=() if grade_contacts else ("source", "drain"), name="rectangle")
 
 
 def hall_bar_outline(*, length, width, arms, arm_width, arm_length):
@@ -225,7 +240,7 @@ def hall_bar_outline(*, length, width, arms, arm_width, arm_length):
     al = _length("geometry.arm_length", arm_length)
     try:
         xs = sorted(float(x) for x in arms)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise OmmError(bad_value("geometry.arms", arms, "expected a list of x positions (m)")) from None
     if not xs:
         raise OmmError(bad_value("geometry.arms", arms, "need at least one arm position"))
@@ -268,4 +283,4 @@ def hall_bar(*, length, width, arms, arm_width, arm_length, size=None, edge_size
     pts, tags = hall_bar_outline(length=length, width=width, arms=arms, arm_width=arm_width,
                                  arm_length=arm_length)
     return polygon(outline=pts, tags=tags, region="channel", size=size, edge_size=edge_size,
-                   layer=layer, ungraded=ungraded, growth=growth)
+                   layer=layer, ungraded=ungraded, growth=growth, name="hall_bar")

@@ -26,7 +26,13 @@ from .bz import grid_points, ring_points
 XMAX = 40.0  # thermal window half-width in k_B T: exp(-40) ~ 4e-18 is dropped
 RESOLUTION = 4.0  # accepted energy variation across one grid cell, in k_B T
 CHUNK = 8192  # k-points per batch (bounds the memory of temporaries)
+BATCH_ELEMENTS = 2**21  # matrix elements per batch: k-points x bands^2 (32 MB per complex array)
 INPLANE = ((0, 0), (0, 1), (1, 1))  # storage order xx, xy, yy
+
+
+def batch_size(n_bands):
+    """k-points per batch: CHUNK, fewer for many bands (at most BATCH_ELEMENTS matrix elements)."""
+    return int(max(1, min(CHUNK, BATCH_ELEMENTS // n_bands**2)))
 
 
 def _expect(op, U):
@@ -169,8 +175,9 @@ class Engine:
     def level(self, frame, n_s, n_t, new_only):
         """Build the :class:`Level` of grid ``(n_s, n_t)``."""
         k, w, spacing = grid_points(frame, n_s, n_t, self.refine, new_only=new_only)
-        parts = [self._states(k[i:i + CHUNK], w[i:i + CHUNK], spacing[i:i + CHUNK])
-                 for i in range(0, len(k), CHUNK)]
+        chunk = batch_size(self.model.n_bands)
+        parts = [self._states(k[i:i + chunk], w[i:i + chunk], spacing[i:i + chunk])
+                 for i in range(0, len(k), chunk)]
         cat = {key: np.concatenate([p[key] for p in parts]) for key in parts[0] if key != "pair"}
         energy = cat["energy"].ravel()
         order = np.argsort(energy, kind="stable")

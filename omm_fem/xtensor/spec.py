@@ -13,7 +13,7 @@ model      "blg" (Bernal bilayer, Eq. 16), "aba" or "abc" (N layers)   required
 mu         chemical potential [eV] (0 = charge neutrality)             required
 T          temperature [K], 0 < T <= 1e5                               300
 V          displacement energy [eV]: +V on layer 1 ... -V on layer N   0
-g_s        spin degeneracy (integer >= 1)                              1
+g_s        spin degeneracy (integer, 1 <= g_s <= 4)                    1
 layers     number of layers N (blg: 2 only; aba/abc: 1..64)            2 / 3
 gamma0     intralayer hopping [eV]                                     -3.16
 gamma1     dimer interlayer hopping [eV]                               -0.38
@@ -23,6 +23,12 @@ tol        target relative accuracy of X (grid doubling)              1e-4
 nk         fixed k-grid (even, >= 2) instead of automatic refinement   auto
 refine     valley concentration of the k-grid, 0 <= r <= 0.99          0.6
 =========  ==========================================================  =========
+
+Resources are bounded before any work (:mod:`omm_fem.xtensor.tensor`):
+at most ``MAX_STATES`` = 1e7 k-points x bands and ``MAX_WORK`` = 1e9
+k-points x bands^3; many layers need a small fixed ``nk`` (or fail with a
+message naming ``nk``), the automatic refinement stops at the finest grid
+within the limits.
 """
 from __future__ import annotations
 

@@ -48,12 +48,17 @@ __all__ = ["XResult", "XScan", "inverse_mass_tensor", "scan_mu", "scan_V", "PER_
 
 PER_KG = EV / HBAR**2  # (eV m^2) / hbar^2 -> 1/kg
 MAX_LEVEL = 6  # finest automatic grid: (512, 896) -> 1.38e6 k-points
+G_S_MAX = 4  # spin degeneracy: 1 (no spin), 2 (spin), 4 (an extra twofold degeneracy)
+MAX_STATES = 1.0e7  # k-points x bands of one calculation (memory: ~200 bytes per state)
+MAX_WORK = 1.0e9  # k-points x bands^3 (eigen-decompositions; bilayer, finest automatic grid: 9e7)
+MIN_LEVELS = 3  # grid levels the automatic refinement needs for its error estimate
 
 
 def validate_common(*, T, g_s, tol, nk, refine):
     """Check the shared numerical arguments; returns them normalised."""
     T = finite("T", T, low=0.0, high=1e5, low_open=True)
-    integer("g_s", g_s, low=1, numpy=True, message="spin degeneracy must be an integer >= 1")
+    integer("g_s", g_s, low=1, high=G_S_MAX, numpy=True,
+            message=f"spin degeneracy must be an integer in [1, {G_S_MAX}]")
     tol = finite("tol", tol, low=1e-12, high=0.5)
     if nk is not None:
         rule = ("k-grid points along b must be an even integer, 2 <= nk <= 4096 "
@@ -217,6 +222,42 @@ def _estimate(diffs):
     return d * factor[:, None, None]
 
 
+def _bounded_sizes(n_bands, nk, max_level):
+    """The grid levels of a calculation within MAX_STATES and MAX_WORK, checked before any work.
+
+    A fixed ``nk`` beyond the limits, or an automatic refinement whose first
+    MIN_LEVELS levels already exceed them, raises OmmError naming ``nk``; the
+    automatic refinement otherwise stops at the finest level within them.
+    """
+    sizes = level_sizes(nk, max_level)
+
+    def cost(n_s, n_t):  # the grids are nested: a level completes the 3 n_s n_t point grid
+        npts = 3 * n_s * n_t
+        return npts, npts * n_bands, npts * float(n_bands) ** 3
+
+    def within(size):
+        _, states, work = cost(*size)
+        return states <= MAX_STATES and work <= MAX_WORK
+
+    limits = (f"the limits are {MAX_STATES:.3g} states (k-points x bands, memory) and "
+              f"{MAX_WORK:.3g} k-points x bands^3 (eigen-decompositions)")
+    if nk is not None:
+        npts, states, work = cost(*sizes[-1])
+        if not within(sizes[-1]):
+            raise OmmError(bad_value("nk", nk, f"{npts} k-points x {n_bands} bands ({states:.3g} "
+                                     f"states, {work:.3g} k-points x bands^3) exceed the "
+                                     f"resource limits: {limits}; lower nk or use fewer layers"))
+        return sizes
+    kept = [s for s in sizes if within(s)]
+    if len(kept) < MIN_LEVELS:
+        npts, states, work = cost(*sizes[MIN_LEVELS - 1])
+        raise OmmError(f"nk: the automatic k-grid refinement (nk omitted) of a model with "
+                       f"{n_bands} bands needs at least {npts} k-points ({states:.3g} states, "
+                       f"{work:.3g} k-points x bands^3), beyond the resource limits: {limits}; "
+                       "use fewer layers or give a small fixed nk")
+    return kept
+
+
 def _solve(model, mus, *, T, g_s, tol, nk, refine, checks, operators, max_level=MAX_LEVEL):
     if not isinstance(model, Multilayer):
         raise OmmError(bad_value("model", model, "expected an omm_fem.xtensor.Multilayer "
@@ -230,13 +271,13 @@ def _solve(model, mus, *, T, g_s, tol, nk, refine, checks, operators, max_level=
         if not callable(op) and np.shape(op) != (model.n_bands,) * 2:
             raise OmmError(bad_value(f"operators[{name!r}]", np.shape(op),
                                      f"expected a ({model.n_bands}, {model.n_bands}) matrix or a callable"))
+    sizes = _bounded_sizes(model.n_bands, nk, max_level)
     kT = K_B * T / EV
     eng = Engine(model, kT, refine, checks=checks, operators=operators, mus=mus)
     frame = refinement_frame(model.reciprocal)
     q = len(eng.names)
     acc_fs, acc_sea, acc_pair = np.zeros((len(mus), 3)), np.zeros((len(mus), q)), np.zeros((len(mus), 3))
     prev, npts, bands, diffs = None, 0, None, []
-    sizes = level_sizes(nk, max_level)
     for lev_i, (n_s, n_t) in enumerate(sizes):
         lev = eng.level(frame, n_s, n_t, new_only=lev_i > 0)
         npts += lev.n_points
@@ -261,10 +302,11 @@ def _solve(model, mus, *, T, g_s, tol, nk, refine, checks, operators, max_level=
                 break
         prev = X
     if nk is None and not ok.all():
-        warnings.warn(f"X not converged to tol={tol:g} on the finest grid ({npts} k-points) for "
-                      f"{int((~ok).sum())} of {len(mus)} chemical potentials (worst relative error estimate "
-                      f"{rel.max():.2g}, resolution {res.max():.2g} k_B T); lower tol, raise T or pass nk",
-                      RuntimeWarning, stacklevel=3)
+        limit = "" if len(sizes) == max_level + 1 else " allowed by the resource limits"
+        warnings.warn(f"X not converged to tol={tol:g} on the finest grid{limit} ({npts} k-points) "
+                      f"for {int((~ok).sum())} of {len(mus)} chemical potentials (worst relative "
+                      f"error estimate {rel.max():.2g}, resolution {res.max():.2g} k_B T); lower "
+                      "tol, raise T or pass nk", RuntimeWarning, stacklevel=3)
     sea_n = acc_sea / lev.norm
     col = {n: i for i, n in enumerate(eng.names)}
     out = []
