@@ -62,10 +62,12 @@ def fe_cells(disc):
     return points, cells, {"region_id": rid, "boundary_id": bid}, field_data
 
 
-def point_fields(pipeline, sol):
-    """n (3-vector) [C/m^2], phi and phi0 [V] at every DOF."""
+def point_fields(pipeline, sol, phi0=None):
+    """n (3-vector) [C/m^2], phi and phi0 [V] at every DOF (``phi0``: the alpha^0
+    potential of a transient's time, default the pipeline's)."""
     return {"n_C_per_m2": np.ascontiguousarray(np.asarray(sol.n).T),
-            "phi_V": np.asarray(sol.phi), "phi0_V": np.asarray(pipeline.phi0)}
+            "phi_V": np.asarray(sol.phi),
+            "phi0_V": np.asarray(pipeline.phi0 if phi0 is None else phi0)}
 
 
 def _cell_fields(cells, extra):
@@ -121,8 +123,9 @@ def _add_field_data(path, fdata):
 
 
 def write_xdmf_series(path, pipeline, steps):
-    """XDMF time series: ``steps`` is a list of (t, FieldSolution) — t a time [s] or, for
-    a field sweep, the sweep coordinate (|B| [T] or the angle). Returns the path."""
+    """XDMF time series: ``steps`` is a list of (t, FieldSolution) or (t, FieldSolution,
+    phi0) — t a time [s] or, for a field sweep, the sweep coordinate (|B| [T] or the
+    angle). Returns the path."""
     from meshio.xdmf import TimeSeriesWriter
 
     points, cells, cdata, _ = fe_cells(pipeline.disc)
@@ -132,8 +135,8 @@ def write_xdmf_series(path, pipeline, steps):
     def write(tmp):
         with TimeSeriesWriter(tmp, data_format="XML") as w:
             w.write_points_cells(points, cells)
-            for t, sol in steps:
-                w.write_data(float(t), point_data={**point_fields(pipeline, sol),
+            for t, sol, *phi0 in steps:
+                w.write_data(float(t), point_data={**point_fields(pipeline, sol, *phi0),
                                                    "B_T": np.tile(np.asarray(sol.B, float),
                                                                   (len(points), 1))},
                              cell_data=cdata)

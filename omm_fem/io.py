@@ -88,8 +88,9 @@ TEMP_TAG = ".omm-tmp-"
 TEMP_NAME = re.compile(r"^\..+\.omm-tmp-[a-z0-9_]{8}(\.[A-Za-z0-9]+)?$")
 # the files 'omm-fem run' writes into --out (steady runs, sweeps and transients)
 RUN_OUTPUTS = re.compile(r"^(results\.json|fields\.vtu|fields_sweep_\d{4,}\.vtu|fields_\d{4,}\.vtu"
-                         r"|fields\.pvd|map\.png|profiles\.png|hmr\.png|traces\.csv|traces\.png"
-                         r"|nz\.gif|final_state\.npz|checkpoint\.npz)$")
+                         r"|fields\.pvd|fields\.xdmf|fields_sweep\.xdmf|sweep\.csv"
+                         r"|measurements\.csv|map\.png|profiles\.png|hmr\.png|traces\.csv"
+                         r"|traces\.png|nz\.gif|final_state\.npz|checkpoint\.npz)$")
 CHUNK_NAME = re.compile(r"^chunk_\d{4,}\.npz$")  # a chunk in SWEEP_DIR
 # the temporary names of earlier versions, ".NAME.XXXXXXXX.SUFFIX", recognised for NAME in
 # RUN_OUTPUTS or a chunk only
@@ -326,28 +327,9 @@ def write_csv(path, header, columns):
     return atomic_write(path, w)
 
 
-def write_vtu(path, pipeline, sol, cell_fields):
-    """VTU of the vertex fields (n as a 3-vector, phi, phi0) and cell fields.
+def write_vtu(path, pipeline, sol, cell_fields, time=None):
+    """VTU of a solution at every DOF (P2: 6-node triangles) with the cell fields:
+    :func:`omm_fem.fieldfiles.write_vtu`."""
+    from .fieldfiles import write_vtu as _write
 
-    Parameters
-    ----------
-    cell_fields : dict[str, ndarray]
-        Element data; (nelems, 2) vectors are padded to 3 components.
-    """
-    import meshio
-
-    disc = pipeline.disc
-    mesh = disc.problem.mesh
-    nv = mesh.p.shape[1]  # vertex DOFs come first for P1 and P2
-    points = np.column_stack([mesh.p.T, np.zeros(nv)])
-    point_data = {"n_C_per_m2": np.ascontiguousarray(sol.n[:, :nv].T),
-                  "phi_V": sol.phi[:nv], "phi0_V": pipeline.phi0[:nv]}
-    cdata = {}
-    for name, val in cell_fields.items():
-        val = np.asarray(val, float)
-        if val.ndim == 2 and val.shape[1] == 2:
-            val = np.column_stack([val, np.zeros(len(val))])
-        cdata[name] = [val]
-    m = meshio.Mesh(points, [("triangle", mesh.t.T.astype(np.int64))], point_data=point_data,
-                    cell_data=cdata)
-    return atomic_write(path, lambda tmp: meshio.write(tmp, m, file_format="vtu"), suffix=".vtu")
+    return _write(path, pipeline, sol, cell_fields, time=time)

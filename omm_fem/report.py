@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from .io import ensure_dir, write_json
+from .fieldfiles import write_xdmf_series
+from .io import ensure_dir, write_json, write_text
 from .persist import clear_sweep_checkpoint
 from .run import FIELD_SCALE_NOTE, RunResult
+from .tables import measurements_table, sweep_table
 
 
 def write_outputs(res: RunResult, out):
-    """Write results.json, fields.vtu (+ one VTU per requested sweep point),
-    map.png, profiles.png (rectangles) and hmr.png (sweeps) into ``out``."""
+    """Write results.json, measurements.csv, fields.vtu (+ one VTU per requested sweep
+    point and their fields_sweep.xdmf series), map.png, profiles.png (rectangles),
+    hmr.png and sweep.csv (sweeps) into ``out``."""
     from .plotting import plot_hmr, plot_profiles, save_png
 
     out = ensure_dir(out)
@@ -43,6 +46,14 @@ def write_outputs(res: RunResult, out):
             curves[name] = (m["rho"], m.get("rho_star"))
         written.append(plot_hmr(out / "hmr.png", x, curves, sw.get("strip"), xlabel=xlabel,
                                 note=FIELD_SCALE_NOTE))
+    written.append(write_text(out / "measurements.csv", measurements_table(r)))
+    if "sweep" in r:
+        written.append(write_text(out / "sweep.csv", sweep_table(r)))
+        if res.sweep_solutions:
+            sw = r["sweep"]
+            x = sw["B_T"] if sw["kind"] == "magnitude" else sw["angle_deg"]
+            steps = [(x[k], s.field_solution) for k, s in sorted(res.sweep_solutions.items())]
+            written.append(write_xdmf_series(out / "fields_sweep.xdmf", res.pipeline, steps))
     written.append(write_json(out / "results.json", r))
     clear_sweep_checkpoint(out)  # the finished run needs no checkpoint
     return written

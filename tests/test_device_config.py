@@ -69,6 +69,19 @@ def test_device_run_writes_maps_curves_and_sweep_vtus(tmp_path):
                  "fields_sweep_0002.vtu"):
         assert (out / name).stat().st_size > 1000
     assert not (out / "fields_sweep_0001.vtu").exists()
+    # the tables and the series of the kept sweep points
+    import io
+
+    import pandas as pd
+    from meshio.xdmf import TimeSeriesReader
+
+    sweep = pd.read_csv(out / "sweep.csv")
+    assert sweep["Rxx.R_ohm"].tolist() == res["sweep"]["measurements"]["Rxx"]["R_ohm"]
+    meas = pd.read_csv(io.StringIO((out / "measurements.csv").read_text()))
+    assert meas["name"].tolist() == ["two_terminal", "Rxx", "Rxy"]
+    with TimeSeriesReader(out / "fields_sweep.xdmf") as r:
+        r.read_points_cells()
+        assert r.num_steps == 2 and [r.read_data(k)[0] for k in range(2)] == [0.0, 2.0]
 
 
 @pytest.mark.parametrize("change,match", [

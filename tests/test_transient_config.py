@@ -228,7 +228,7 @@ def test_run_writes_traces_snapshots_and_animation(configured):
     res, files, out = configured
     names = {p.name for p in files}
     assert names == {"traces.csv", "results.json", "traces.png", "nz.gif", "final_state.npz",
-                     "fields.pvd", "fields_0000.vtu", "fields_0001.vtu"}
+                     "fields.pvd", "fields.xdmf", "fields_0000.vtu", "fields_0001.vtu"}
     with open(out / "traces.csv") as fh:
         rows = list(csv.DictReader(fh))
     steps = res.results["transient"]["steps"]

@@ -64,7 +64,8 @@ def write_snapshots(result, out):
         shim = SimpleNamespace(disc=pipe.disc, phi0=phi0)  # alpha^0 potential of time t
         J0, dJ = cell_currents(pipe, sol, phi0)
         name = f"fields_{k:04d}.vtu"
-        paths.append(write_vtu(out / name, shim, sol, {"J0_A_per_m": J0, "dJ_A_per_m": dJ}))
+        paths.append(write_vtu(out / name, shim, sol, {"J0_A_per_m": J0, "dJ_A_per_m": dJ},
+                               time=t))
         entries.append(f'    <DataSet timestep="{t!r}" group="" part="0" file={quoteattr(name)}/>')
     text = ('<?xml version="1.0"?>\n<VTKFile type="Collection" version="0.1">\n  <Collection>\n'
             + "\n".join(entries) + "\n  </Collection>\n</VTKFile>\n")
@@ -73,6 +74,9 @@ def write_snapshots(result, out):
         Path(tmp).write_text(text, encoding="utf-8")
 
     paths.append(atomic_write(out / "fields.pvd", w))
+    from ..fieldfiles import write_xdmf_series
+
+    paths.append(write_xdmf_series(out / "fields.xdmf", pipe, result.snapshots))
     return paths
 
 
