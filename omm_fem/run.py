@@ -52,7 +52,7 @@ def run(spec: RunSpec, *, progress=True, n_profile=401, out_dir=None, resume=Fal
     t0 = time.perf_counter()
     problem = spec.build_problem()
     t_mesh = time.perf_counter()
-    pipe = Pipeline(problem, force_coupled=spec.coupled)
+    pipe = Pipeline(problem, force_coupled=spec.coupled, linear=spec.linear)
     terminals = Terminals(pipe, probes=spec.probes)
     circuits = Circuits(pipe, {m.name: m for m in spec.measurements}, spec.probes)
     zeroth = terminals.zeroth_order()
@@ -73,7 +73,7 @@ def run(spec: RunSpec, *, progress=True, n_profile=401, out_dir=None, resume=Fal
         "field_T": problem.B.tolist(),
         "material": {name: m.to_dict() for name, m in spec.materials.items()},
         "solver": {"drift": problem.drift, "decoupled": not pipe.omm.coupled,
-                   "omm_scalar_solves": sol.solves},
+                   "linear": pipe.linear, "omm_scalar_solves": sol.solves},
         **{k: obs[k] for k in SCALARS},
         "pair": obs["pair"],
         "contacts": {c: {"voltage_V": sol.voltages[c], "current_A": sol.currents[c],

@@ -56,3 +56,24 @@ def test_auto_and_bad_values():
     assert linear_method("auto", AUTO_ITERATIVE_DOFS) == "iterative"
     with pytest.raises(OmmError, match="solver.linear = 'fast' is invalid"):
         linear_method("fast", 10)
+
+
+def test_configured_run_with_iterative_solves(tmp_path):
+    """[solver] linear = "iterative" reaches the pipeline and gives the direct numbers."""
+    from omm_fem.config import default_config, parse_config
+    from omm_fem.errors import ConfigError
+    from omm_fem.run import run
+
+    rho = {}
+    for lin in ("direct", "iterative"):
+        cfg = default_config()
+        cfg.pop("sweep")
+        cfg["mesh"] = {"order": 1, "edge_size": 2e-8}
+        cfg["solver"]["linear"] = lin
+        res = run(parse_config(cfg), progress=False).results
+        assert res["solver"]["linear"] == lin
+        rho[lin] = res["rho"]
+    assert abs(rho["iterative"] - rho["direct"]) <= 1e-8 * abs(rho["direct"])
+    cfg["solver"]["linear"] = "fast"
+    with pytest.raises(ConfigError, match="solver.linear"):
+        parse_config(cfg)

@@ -50,7 +50,7 @@ from .spec import (
     SweepSpec,
     resolve_mesh,
 )
-from .values import boolean, check_keys, integer, number, table, vector3
+from .values import boolean, check_keys, integer, number, string, table, vector3
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -200,9 +200,12 @@ def _parse(cfg, base_dir):
         check_drive(contacts)
     measurements = parse_measurements(cfg.get("measure", []), contacts, g)
     solver = table(cfg, "solver")
-    check_keys("solver", solver, {"drift", "coupled"})
+    check_keys("solver", solver, {"drift", "coupled", "linear"})
     drift = boolean("solver.drift", solver.get("drift"), True)
     coupled = boolean("solver.coupled", solver.get("coupled"), False)
+    from ..linalg import LINEAR
+
+    linear = string("solver.linear", solver.get("linear"), allowed=list(LINEAR), default="direct")
     output = parse_output(table(cfg, "output"), sweep, g)
     fields = [B, np.zeros(3)] + ([] if sweep is None else list(sweep.fields))
     for name, mat in materials.items():
@@ -210,5 +213,5 @@ def _parse(cfg, base_dir):
             mat.check_stable(Bk, where="field.B" if k == 0 else "sweep.B_T")
     return RunSpec(config=cfg, geometry=g, mesh_opts=mesh_opts, materials=materials,
                    contacts=contacts, B=B, sweep=sweep, measurements=measurements, drift=drift,
-                   coupled=coupled, output=output,
+                   coupled=coupled, output=output, linear=linear,
                    info={"X_models": model_info} if model_info else {})

@@ -166,6 +166,7 @@ class RunSpec:
     drift: bool
     coupled: bool
     output: OutputSpec
+    linear: str = "direct"  # [solver] linear: "direct", "iterative" or "auto" (omm_fem.linalg)
     extra_fields: tuple = ()
     info: dict = field(default_factory=dict)  # derived facts that are not mesh resolution
     resolved: MappingProxyType = field(init=False)

@@ -88,7 +88,7 @@ def run_transient(spec, tspec, *, progress=True, out_dir=None, resume=False):
         remove_stale_temps(out_dir)  # left by a write that a kill interrupted
     spec = run_spec(spec, tspec)
     problem = spec.build_problem()
-    pipe = Pipeline(problem, force_coupled=spec.coupled)
+    pipe = Pipeline(problem, force_coupled=spec.coupled, linear=spec.linear)
     schedule = Schedule(tspec.waveforms, B=problem.B, contacts=problem.contacts)
     system = TransientSystem(pipe, schedule, probes=getattr(spec, "probes", ()))
     ckpt = None if out_dir is None else Checkpoint(out_dir, tspec.checkpoint_every,
