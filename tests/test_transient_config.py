@@ -376,3 +376,23 @@ def test_sweep_and_transient_do_not_combine():
     steady = {k: v for k, v in cfg.items() if k not in SECTIONS}
     with pytest.raises(ConfigError, match=r"\[sweep\] and \[transient\]"):
         parse_transient(cfg, parse_config(steady))
+
+
+def test_a_measure_of_another_pair_is_refused_in_a_transient(tmp_path):
+    """A transient traces its own drive; a [[measure]] through other contacts is a clear
+    error up front (a steady run would drive it through its own pair)."""
+    from omm_fem.config import parse_config
+    from omm_fem.errors import ConfigError
+    from omm_fem.studies.fuzz_cases import BASE_TRANSIENT
+    from omm_fem.transient import parse_transient
+
+    cfg = json.loads(json.dumps(BASE_TRANSIENT))
+    cfg["geometry"] = {"kind": "hall_bar", "length": 8e-7, "width": 2e-7, "arms": [4e-7],
+                       "arm_width": 1e-7, "arm_length": 1e-7}
+    cfg["contacts"]["probe_1_top"] = {"current": 0.0}  # a floating metal contact
+    cfg["measure"] = [{"name": "own", "current": ["drain", "source"],
+                       "voltage": ["probe_1_top", "drain"]}]
+    parse_transient(cfg, parse_config(cfg))  # the drive's own pair, either order: accepted
+    cfg["measure"][0]["current"] = ["source", "probe_1_top"]
+    with pytest.raises(ConfigError, match=r"measure\.own\.current.*traces the run's own drive"):
+        parse_transient(cfg, parse_config(cfg))

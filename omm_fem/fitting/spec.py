@@ -18,11 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..checks import file_problem
 from ..config import load_toml, parse_config
 from ..config.geometry import strip_width
 from ..config.sections import MATERIAL_KEYS, SINGLE, parse_materials
 from ..config.values import check_keys, string, table, vector3
-from ..errors import ConfigError
+from ..errors import ConfigError, shorten
 from ..problem import boundary_layer_length
 
 QUANTITIES = {"mr": "(R(B) - R(0)) / R(0)", "R_ohm": "R(B) [Ohm]", "rho": "the solver's rho(B)"}
@@ -32,6 +33,7 @@ DATASET_KEYS = {"name", "config", "data", "measure", "quantity", "direction"}
 PARAMETER_KEYS = {"value", "min", "max", "fixed"}
 FIT_KEYS = {"compare_formula", "max_evaluations", "tol"}
 MAX_CSV_BYTES = 50_000_000
+ALPHA_BOUND = 0.999  # the widest bounds of a fitted alpha (|alpha| < 1 in Material)
 MAX_POINTS = 100_000
 
 
@@ -199,10 +201,9 @@ def formula_width(ds, spec0):
 # ------------------------------------------------------------------ CSV
 def _read_csv(path, where):
     p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"{where}: {str(p)!r} is not a file")
-    if p.stat().st_size > MAX_CSV_BYTES:
-        raise ConfigError(f"{where}: {str(p)!r} is larger than {MAX_CSV_BYTES // 10**6} MB")
+    why = file_problem(p, MAX_CSV_BYTES)
+    if why is not None:
+        raise ConfigError(f"{where}: {shorten(str(p))!r} {why}")
     try:
         text = p.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
@@ -308,6 +309,13 @@ def _parameter(path, entry, datasets):
     key = path.split(".")[-1]
     lo = num["min"] if num["min"] is not None else (0.0 if key in POSITIVE else -math.inf)
     hi = num["max"] if num["max"] is not None else math.inf
+    if key == "alpha":  # Material refuses |alpha| >= 1 (the model is first order in alpha)
+        lo, hi = max(lo, -ALPHA_BOUND), min(hi, ALPHA_BOUND)
+        for name, v in (("min", num["min"]), ("max", num["max"])):
+            if v is not None and not abs(v) <= ALPHA_BOUND:
+                raise ConfigError(f"{where}.{name} = {v!r} is invalid: alpha must stay within "
+                                  f"[-{ALPHA_BOUND}, {ALPHA_BOUND}] (the model is first order "
+                                  "in the orbital Hall angle)")
     if not math.isfinite(value):
         raise ConfigError(f"{where}.value = {value!r} is invalid: must be finite")
     if not lo < hi:

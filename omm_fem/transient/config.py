@@ -212,7 +212,22 @@ def _parse(cfg, spec, base_dir):
                        initial_file=ifile, trace_every=every, vtu_times=vtu, gif_frames=frames,
                        points=points, waveforms=tuple(waves), checkpoint_every=ckpt)
     _check_fields(ts, spec)
+    _check_measure_pairs(spec, waves)
     return ts
+
+
+def _check_measure_pairs(spec, waves):
+    """A transient traces its own drive: a [[measure]]'s current pair must be the contacts
+    that carry the current (in a steady run each measurement gets its own drive)."""
+    driven = {w.target[len("contacts."):] for w in waves if w.target.startswith("contacts.")}
+    carry = {c.name for c in spec.contacts
+             if c.voltage is not None or (c.current not in (None, 0.0)) or c.name in driven}
+    for m in spec.measurements:
+        if not carry <= set(m.current):
+            raise ConfigError(f"measure.{m.name}.current = {list(m.current)!r} is invalid in a "
+                              f"transient run: it traces the run's own drive, whose current "
+                              f"flows through {sorted(carry)}; give those two contacts (a steady "
+                              "run drives every measurement through its own pair)")
 
 
 def _points(tab, spec):
