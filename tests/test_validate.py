@@ -44,10 +44,11 @@ def test_quick_suite_numbers_unchanged(quick):
 def test_quick_suite_covers_the_issue(quick):
     ids = {c.id for c in quick.cases}
     assert {"fig3.a", "fig3.b", "fig3.c", "fig3.d", "corbino.n", "corbino.rho",
-            "hallbar.long_narrow", "transient.switch_on", "claims.mn_max_value"} <= ids
+            "hallbar.long_narrow", "transient.switch_on", "claims.mn_max_value",
+            "nonlocal.hbar", "nonlocal.cross", "nonlocal.order", "nonlocal.leg_ends"} <= ids
     figs = {name for s in quick.studies for name, _ in s.figures}
     assert {"fig3a.png", "fig3b.png", "fig3c.png", "fig3d.png", "mn_thickness.png",
-            "blg_vs_mn.png", "corbino.png"} <= figs
+            "blg_vs_mn.png", "corbino.png", "nonlocal.png"} <= figs
     report = (quick.out / "report.md").read_text()
     assert "as last measured by validation/bench_pipeline.py" in report
     assert "SPEC §9.1" in report  # the field-scale convention

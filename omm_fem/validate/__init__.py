@@ -11,7 +11,7 @@ and the numbers of its report section::
 Studies: ``strip`` (exact strip limit), ``fig3`` (the paper's Fig. 3),
 ``invariants``, ``transient``, ``xtensor`` (X and Fig. 2), ``claims`` (Mn
 thickness dependence, bilayer graphene versus Mn), ``hallbar`` (where Eq. 22
-fails), ``corbino``.
+fails), ``corbino``, ``nonlocal`` (H-bar and crossed-strip nonlocal resistance).
 """
 from .cases import Case, StudyResult, apply_tolerances
 from .suite import DEFAULT_OUT, STUDIES, SuiteResult, run_suite

@@ -15,8 +15,8 @@ from ..errors import OmmError
 
 DESCRIPTION = ("Run the validation suite: FEM against the exact strip solution, the paper's Fig. "
                "2-3 and quantitative claims, Hall-bar maps of where the strip formula fails, "
-               "the Corbino disc, transient and X-tensor checks. Writes DIR/report.md, "
-               "DIR/results.json and the figures.")
+               "the Corbino disc, the nonlocal resistance of an H-bar, transient and X-tensor "
+               "checks. Writes DIR/report.md, DIR/results.json and the figures.")
 
 
 def add_parser(subparsers):

@@ -1,8 +1,9 @@
 """Run the validation studies, collect the cases, write report.md, results.json and figures.
 
 Studies (the ``only`` keys), in run order: strip, fig3, invariants, transient,
-xtensor, claims, hallbar, corbino. ``quick`` keeps every study but shrinks
-the expensive ones (no Hall-bar maps, no Fig. 2 scans, fewer points).
+xtensor, claims, hallbar, corbino, nonlocal. ``quick`` keeps every study but
+shrinks the expensive ones (no Hall-bar maps, no Fig. 2 scans, fewer points,
+two widths and one length of the nonlocal devices).
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import numpy as np
 
 from ..errors import OmmError, bad_value
 from ..io import ensure_dir, write_json
-from . import analysis, devices, dynamics, figures, strip
+from . import analysis, devices, dynamics, figures, hbar, strip
 from . import claims as claims_mod
 from .cases import StudyResult, apply_tolerances
 from .invariants import invariants as invariant_cases
@@ -147,8 +148,19 @@ def _corbino(quick, out, ctx):
                        data={"rows": rows, "figure": d})
 
 
+def _nonlocal(quick, out, ctx):
+    res = hbar.study(quick)
+    hbar.figure(res.data, out / "nonlocal.png")
+    res.figures.append(("nonlocal.png", "nonlocal resistance (R_NL - R0_NL) of an H-bar and of a "
+                                        "crossed strip: FEM at each width and extrapolated to W "
+                                        "= 0 (markers) over the one-dimensional limit (lines) "
+                                        "and the formula of Abanin et al. (dotted)"))
+    return res
+
+
 RUNNERS = {"strip": _strip, "fig3": _fig3, "invariants": _invariants, "transient": _transient,
-           "xtensor": _xtensor, "claims": _claims, "hallbar": _hallbar, "corbino": _corbino}
+           "xtensor": _xtensor, "claims": _claims, "hallbar": _hallbar, "corbino": _corbino,
+           "nonlocal": _nonlocal}
 STUDIES = tuple(RUNNERS)
 
 
