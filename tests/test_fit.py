@@ -225,3 +225,18 @@ def test_bounds_that_need_too_fine_a_mesh_are_refused_up_front(tmp_path, clean):
         "edge_size = 1.5e-8\n", "max_dofs = 5e4\n"))
     with pytest.raises(ConfigError, match="smallest boundary layer the parameter bounds allow"):
         parse_fit(d, tmp_path)
+
+
+def test_plot_into_a_given_axes(tmp_path, clean):
+    from matplotlib.figure import Figure
+
+    spec = parse_fit(_write_case(tmp_path, clean, names=("wide",),
+                                 params={k: v for k, v in START.items() if k != "tau"}), tmp_path)
+    res = om.fit(spec, progress=False)
+    fig = Figure()
+    ax = fig.add_subplot()
+    assert res.plot(ax=ax) is fig and len(ax.lines) >= 2
+    assert len(res.plot().axes) == 2  # own figure: data/model and residual panels
+    df = res.to_dataframe()
+    assert list(df.columns) == ["dataset", "B_T", "data", "sigma", "model", "residual"]
+    assert np.allclose(df["residual"], df["data"] - df["model"])

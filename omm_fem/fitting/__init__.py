@@ -46,8 +46,10 @@ class FitResult:
         a sigma column).
     n_data, evaluations : int
     datasets : list of dict
-        Per dataset: name, measure, quantity, ``B_T``, ``data``, ``sigma``,
-        ``model``, ``residual`` (arrays over points) and ``rms_residual``.
+        Per dataset: name, measure, quantity, ``B_T`` [T], ``data``, ``sigma``
+        (None without a sigma column), ``model``, ``residual`` = data - model
+        (unweighted; arrays over the points), ``rms_residual`` and, for data along
+        one direction, the smooth model curve ``curve_B_T``, ``curve``.
     formula : FitResult or None
         The strip-formula fit of the same data (``compare_formula``).
     warnings : list of str
@@ -106,11 +108,15 @@ class FitResult:
             rows["residual"] += list(d["residual"])
         return rows
 
-    def plot(self):
-        """Data (error bars), model and residuals, one column per dataset -> Figure."""
-        from .plots import draw_fit
+    def plot(self, ax=None):
+        """Data (error bars), model and residuals, one column per dataset -> Figure.
 
-        return draw_fit(self)
+        With ``ax`` (a matplotlib Axes) every dataset's data and model curve are drawn
+        into that one Axes (no residual panels) and its Figure is returned.
+        """
+        from .plots import draw_fit, draw_fit_on
+
+        return draw_fit(self) if ax is None else draw_fit_on(ax, self)
 
     def write(self, out_dir) -> list:
         """Write fit.json, fit.csv and fit.png into ``out_dir``; returns the paths."""

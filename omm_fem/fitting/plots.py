@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..plotting import new_figure
+from ..plotting import figure_of, new_figure
 
 YLABEL = {"mr": r"$(R(B) - R(0))\,/\,R(0)$", "R_ohm": r"$R$ ($\Omega$)", "rho": r"$\rho$"}
 SYMBOL = {"alpha": r"\alpha", "D": "D", "tau": r"\tau", "sigma": r"\sigma", "mobility": r"\mu_e"}
@@ -59,3 +59,24 @@ def draw_fit(result):
     fig.suptitle("fit: " + ",  ".join(labels) + rf",  $\chi^2_\nu = {result.reduced_chi2:.3g}$",
                  fontsize=9)
     return fig
+
+
+def draw_fit_on(ax, result):
+    """Every dataset's data and fitted model in one Axes; returns its Figure."""
+    colours = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
+    for k, d in enumerate(result.datasets):
+        c = colours[k % len(colours)]
+        B, data = np.asarray(d["B_T"]), np.asarray(d["data"])
+        ax.errorbar(B, data, yerr=d["sigma"], fmt="o", ms=3.5, color=c, elinewidth=0.8,
+                    label=f"{d['name']} ({d['measure']})")
+        Bc, mc = (d["curve_B_T"], d["curve"]) if "curve" in d else (np.sort(B), None)
+        if mc is None:
+            order = np.argsort(B)
+            mc = np.asarray(d["model"])[order]
+        ax.plot(Bc, mc, "-", color=c, lw=1.4)
+    quantities = {d["quantity"] for d in result.datasets}
+    ax.set_xlabel(r"$B$ (T)")
+    ax.set_ylabel(YLABEL[quantities.pop()] if len(quantities) == 1 else "data")
+    ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 3), useMathText=True)
+    ax.legend(fontsize=8, frameon=False)
+    return figure_of(ax)
