@@ -130,6 +130,7 @@ def test_transient_config_runs_through_the_cli(tmp_path):
     assert main(["run", str(bad), "--out", str(tmp_path / "o2")]) == 2
 
 
+@pytest.mark.slow
 def test_transient_resume_through_the_cli(tmp_path, monkeypatch, capsys):
     """'omm-fem run CONFIG --out DIR --resume' continues a transient from its last
     checkpoint and writes the results of an uninterrupted run."""

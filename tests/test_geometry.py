@@ -164,6 +164,7 @@ def test_hall_bar_validation():
         hall_bar(length=8 * U, width=1 * U, arms=[0.1 * U], arm_width=0.3 * U, arm_length=0.6 * U)
 
 
+@pytest.mark.slow
 def test_grading_band_holds_along_long_edges():
     """The size field measures the distance to points sampled along each curve; on an
     edge 1000 bands long the samples used to be farther apart than the band is wide,

@@ -44,6 +44,7 @@ def deviation(cfg):
     return np.abs(np.asarray(m["rho_star"]) - sw["strip"]["rho_star"]).max()
 
 
+@pytest.mark.slow
 def test_hall_bar_deviation_shrinks_as_arms_narrow():
     # CI size: 20 widths long, probes 20 L_m apart
     wide = deviation(hall_bar_config(0.3, length=40, arms=[10, 30], edge=0.08))
