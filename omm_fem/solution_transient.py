@@ -92,7 +92,7 @@ class TransientSolution:
         return self._column(name, "rho")
 
     def plot(self, ax=None, columns=("delta_I_over_I0",)):
-        """Trace columns against t [s].
+        """Trace columns against t (data in s, ticks with the run's SI prefix, e.g. ps).
 
         Parameters
         ----------
@@ -108,7 +108,7 @@ class TransientSolution:
         if isinstance(columns, str):
             columns = (columns,)
         series = {c: self.trace(c) for c in columns}
-        return draw_traces(axes_or_new(ax, (6, 4.2)), self.t, series, xlabel="t (s)")
+        return draw_traces(axes_or_new(ax, (6, 4.2)), self.t, series)
 
     def to_dict(self) -> dict:
         """JSON-friendly SI summary: ``t_s``, ``traces`` (lists), ``final`` (last

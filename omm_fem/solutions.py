@@ -158,7 +158,7 @@ class SteadySolution(Measured):
         B = ", ".join(f"{b:g}" for b in self._sol.B)
         return draw_map(ax, self.problem.mesh, self._sol.n[COMPONENTS[component]],
                         self._pipe.disc.contact_names, title=f"$n^{component}$ at B = ({B}) T",
-                        label=f"$n^{component}$ (C/m$^2$)")
+                        label=f"$n^{component}$", probes=self._terminals.probes)
 
     def to_dict(self, fields: bool = False) -> dict:
         """JSON-friendly SI summary (NaN -> None).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import plotstyle as ps
 from ..plotting import figure_of, new_figure
 
 YLABEL = {"mr": r"$(R(B) - R(0))\,/\,R(0)$", "R_ohm": r"$R$ ($\Omega$)", "rho": r"$\rho$"}
@@ -36,18 +37,18 @@ def draw_fit(result):
         B = np.asarray(d["B_T"])[order]
         data, model = np.asarray(d["data"])[order], np.asarray(d["model"])[order]
         sig = None if d["sigma"] is None else np.asarray(d["sigma"])[order]
-        top.errorbar(B, data, yerr=sig, fmt="o", ms=3.5, color="#0072B2", ecolor="0.6",
+        top.errorbar(B, data, yerr=sig, fmt="o", ms=3.5, color=ps.color(0), ecolor="0.6",
                      elinewidth=0.8, label="data")
         Bc, mc = (d["curve_B_T"], d["curve"]) if "curve" in d else (B, model)
-        top.plot(Bc, mc, "-", color="#D55E00", lw=1.6, label="FEM fit")
+        top.plot(Bc, mc, "-", color=ps.color(1), lw=1.6, label="FEM fit")
         bot.axhline(0.0, color="0.5", lw=0.8)
-        bot.plot(B, data - model, "o", ms=3, color="#D55E00")
+        bot.plot(B, data - model, "o", ms=3, color=ps.color(1))
         f = formula.get(d["name"])
         if f is not None:
             fm = np.asarray(f["model"])[order]
             Bf, cf = (f["curve_B_T"], f["curve"]) if "curve" in f else (B, fm)
-            top.plot(Bf, cf, "--", color="#009E73", lw=1.3, label="strip-formula fit")
-            bot.plot(B, data - fm, "x", ms=3, color="#009E73")
+            top.plot(Bf, cf, "--", color=ps.color(2), lw=1.3, label="strip-formula fit")
+            bot.plot(B, data - fm, "x", ms=3, color=ps.color(2))
         top.set_title(f"{d['name']}: {d['measure']}", fontsize=10)
         top.set_ylabel(YLABEL[d["quantity"]])
         top.ticklabel_format(axis="y", style="sci", scilimits=(-2, 3), useMathText=True)
@@ -63,9 +64,8 @@ def draw_fit(result):
 
 def draw_fit_on(ax, result):
     """Every dataset's data and fitted model in one Axes; returns its Figure."""
-    colours = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
     for k, d in enumerate(result.datasets):
-        c = colours[k % len(colours)]
+        c = ps.color(k)
         B, data = np.asarray(d["B_T"]), np.asarray(d["data"])
         ax.errorbar(B, data, yerr=d["sigma"], fmt="o", ms=3.5, color=c, elinewidth=0.8,
                     label=f"{d['name']} ({d['measure']})")

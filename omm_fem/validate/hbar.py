@@ -34,13 +34,14 @@ import numpy as np
 
 from ..geometry import polygon
 from ..measure import Measurement, Terminals
+from ..plotstyle import color, sci
 from ..plotting import save_png
 from ..problem import Contact, Problem
 from ..steady import Pipeline
 from .cases import Case, StudyResult
 from .common import field_for_phi
 from .devices import HB, hb_material
-from .figures import DPI, _box, _figure
+from .figures import DPI, PHI_LABEL, _box, _figure
 
 PHIS = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0)
 #: quick: two widths, one L (Richardson of degree 1); full: four widths (degree 3), three L
@@ -268,23 +269,23 @@ def figure(d, path):
     for ax, geometry in zip(axes, GEOMETRIES):
         cur = [c for c in d["curves"] if c["geometry"] == geometry]
         for k, c in enumerate(cur):
-            s, col = np.exp(c["L"]), f"C{k}"
+            s, col = np.exp(c["L"]), color(k)
             ax.plot(dense, s * formula(geometry, c["L"], dense), "-", color=col, lw=1.2,
-                    label=f"L = {c['L']:g} L_m: 1D limit")
+                    label=f"$L$ = {c['L']:g} $L_m$: 1D limit")
             ax.plot(dense, s * formula(None, c["L"], dense), ":", color=col, lw=1.0)
             for j, q in enumerate(c["q"]):
                 ax.plot(c["phi"], s * np.asarray(q), shapes[j % len(shapes)], ms=3.5,
                         mfc="none", color=col, alpha=0.4 + 0.6 * j / max(1, len(c["W"]) - 1))
             ax.plot(c["phi"], s * np.asarray(c["extrapolated"]), "o", ms=4.5, color=col)
         ax.axhline(0.0, color="0.7", lw=0.5)
-        ax.set_xlabel(r"$\phi$ = paper's $\Omega\tau$")
+        ax.set_xlabel(PHI_LABEL)
         ax.set_title(LABEL[geometry], fontsize=10)
         _box(ax, "max |extrapolated - limit| / limit($\\phi$=0) = "
-                 f"{max(max(c['error']) for c in cur):.1e}", lower=True)
+                 + sci(max(max(c['error']) for c in cur), 2), lower=True)
     for j, W in enumerate(d["curves"][0]["W"]):
         axes[0].plot([], [], shapes[j % len(shapes)], ms=3.5, mfc="none", color="0.3",
-                     label=f"FEM, W = {W:g} L_m")
-    axes[0].plot([], [], "o", ms=4.5, color="0.3", label="FEM, W -> 0 (Richardson)")
+                     label=f"FEM, $W$ = {W:g} $L_m$")
+    axes[0].plot([], [], "o", ms=4.5, color="0.3", label=r"FEM, $W \to 0$ (Richardson)")
     axes[0].plot([], [], "k:", lw=1.0, label="Abanin et al.")
     axes[0].set_ylabel(r"$\sigma L_m e^{L/L_m} (R_{NL} - R_{NL,0}) / (\alpha^2 W)$")
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right upper", fontsize=7)

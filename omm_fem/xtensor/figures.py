@@ -12,6 +12,7 @@ import os
 
 import numpy as np
 
+from .. import plotstyle as ps
 from ..io import write_text
 from ..plotting import new_figure, save_png
 from ..units import M_E
@@ -138,12 +139,13 @@ def _save(fig, path):
 def draw_X_of_mu(ax, mu, X_me, in_gap, *, shade="0.85"):
     """X_xx (left axis) and 10^3 X_zz (right axis, returned) [1/m_e] versus mu [eV],
     the gap shaded: the panel of Fig. 2(a), here and in the validation report."""
-    ax.plot(mu, X_me[:, 0, 0], color="C0")
-    ax.set_ylabel(r"$X_{xx} = X_{yy}$ ($m_e^{-1}$)", color="C0")
+    c0, c1 = ps.color(0), ps.color(1)
+    ax.plot(mu, X_me[:, 0, 0], color=c0)
+    ax.set_ylabel(r"$X_{xx} = X_{yy}$ ($m_e^{-1}$)", color=c0)
     ax.set_xlabel(r"$\mu$ (eV)")
     twin = ax.twinx()
-    twin.plot(mu, 1e3 * X_me[:, 2, 2], color="C3")
-    twin.set_ylabel(r"$10^3 X_{zz}$ ($m_e^{-1}$)", color="C3")
+    twin.plot(mu, 1e3 * X_me[:, 2, 2], color=c1, ls="--")
+    twin.set_ylabel(r"$10^3 X_{zz}$ ($m_e^{-1}$) (dashed)", color=c1)
     if np.any(in_gap):
         g = mu[in_gap]
         ax.axvspan(g.min(), g.max(), color=shade, zorder=0)
@@ -158,9 +160,9 @@ def plot_fig2a(data, path):
     mu = data["mu"]
     draw_X_of_mu(ax, mu, data["X_me"], data["in_gap"])
     bands = data["bands"]
-    axb.plot(bands["E"], bands["k"] * 1e-10, color="green", lw=1)
+    axb.plot(bands["E"], bands["k"] * 1e-10, color=ps.color(2), lw=1)
     axb.axhline(0.0, color="0.6", lw=0.5)
-    axb.set_ylabel(r"M $\leftarrow$ K $\rightarrow$ $\Gamma$ [1/Å]", fontsize=8)
+    axb.set_ylabel(r"M $\leftarrow$ K $\rightarrow$ $\Gamma$ (1/Å)", fontsize=8)
     axb.set_xlim(mu.min(), mu.max())
     inside = ((bands["E"] >= mu.min()) & (bands["E"] <= mu.max())).any(axis=1)
     if inside.any():
@@ -178,8 +180,8 @@ def plot_fig2b(data, path):
     fig = new_figure(figsize=(5.0, 3.6))
     ax = fig.subplots()
     for j, mu in enumerate(data["mu"]):
-        ax.plot(data["V"], data["theta"][:, j], marker="o", ms=3, label=rf"$\mu$ = {mu:g} eV")
-    ax.set_xlabel("V [eV]")
+        ax.plot(data["V"], data["theta"][:, j], label=rf"$\mu$ = {mu:g} eV", **ps.curve_style(j))
+    ax.set_xlabel("$V$ (eV)")
     ax.set_ylabel(r"$\theta = X_{zz}/X_{yy}$")
     ax.set_yscale("log")
     ax.set_title(f"T = {data['T']:.0f} K", fontsize=9)
