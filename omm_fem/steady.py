@@ -7,6 +7,8 @@ matrix), so a field sweep only repeats the field-dependent part.
 from __future__ import annotations
 
 import copy
+import logging
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +23,8 @@ from .material import as_field_vector
 from .measure import two_terminal
 from .omm import OmmOperator
 from .problem import Problem
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -64,14 +68,32 @@ class Pipeline:
         (:mod:`omm_fem.krylov`: memory linear in the mesh, for ~1e6 unknowns and
         more); ``"auto"`` is iterative from ``linalg.AUTO_ITERATIVE_DOFS`` unknowns.
         The coupled 3N path of region-wise materials is always direct.
+    reuse : Pipeline, optional
+        A pipeline on the same mesh whose problem differs in its materials only
+        (a parameter sweep, :mod:`omm_fem.paramsweep`): its discretisation and,
+        when sigma is unchanged, its charge factorisation are shared.
     """
 
-    def __init__(self, problem: Problem, *, force_coupled: bool = False, linear: str = "direct"):
+    def __init__(self, problem: Problem, *, force_coupled: bool = False, linear: str = "direct",
+                 reuse: Pipeline | None = None):
+        t0 = time.perf_counter()
         self.problem = problem
-        self.disc = disc = Discretization(problem)
+        # reuse: a pipeline on the same mesh whose problem differs in its materials only
+        # (omm_fem.paramsweep): its discretisation (Discretization.with_materials) and, when
+        # sigma is the same, its charge factorisation serve this one
+        self.disc = disc = (Discretization(problem) if reuse is None
+                            else reuse.disc.with_materials(problem))
         self.linear = linear_method(linear, disc.ndofs)
-        self.charge = ChargeSolver(disc, linear=self.linear)
+        t1 = time.perf_counter()
+        log.info("discretization: P%d, %d unknowns per field component, %.1f s", problem.order,
+                 disc.ndofs, t1 - t0)
+        same = (reuse is not None and reuse.linear == self.linear
+                and np.array_equal(disc.sigma, reuse.disc.sigma))
+        self.charge = reuse.charge if same else ChargeSolver(disc, linear=self.linear)
         self.phi0, V0, I0 = self.charge.drive(problem.contacts)
+        t2 = time.perf_counter()
+        log.info("charge problem (%s solver): assembled, factorised and solved, %.1f s",
+                 self.linear, t2 - t1)
         names = disc.contact_names
         sig = disc.units.sigma
         self.V0 = dict(zip(names, V0))
@@ -81,6 +103,9 @@ class Pipeline:
         self.dJ_coefficients = disc.delta_J_coefficients(self.omm.grad_phi, drift=problem.drift)
         self.W = forms.curl_current.assemble(disc.basis, **self.dJ_coefficients).tocsr()
         self.pair = self._primary_pair()
+        log.info("OMM operator (%s, %d free unknowns per component) and Delta J coupling "
+                 "assembled, %.1f s", "coupled 3N" if self.omm.coupled else "decoupled",
+                 self.omm.free.size, time.perf_counter() - t2)
 
     def with_drive(self, contacts, pair=None) -> Pipeline:
         """The same device with other contact conditions (the same contact names and OMM
@@ -113,11 +138,14 @@ class Pipeline:
     # ------------------------------------------------------------------
     def at_field(self, B: ArrayLike) -> FieldSolution:
         """Run the field-dependent part for field ``B`` [T] -> :class:`FieldSolution`."""
+        t0 = time.perf_counter()
         B = as_field_vector(B)
         for mat in self.problem.materials.values():
             mat.check_stable(B)
         sol = self.solution_from_n(B, self.omm.solve(B))
         sol.solves = self.omm.last_solve_count
+        log.debug("field solve at B = %s T: %d scalar solves, %.2f s", B.tolist(), sol.solves,
+                  time.perf_counter() - t0)
         return sol
 
     def solution_from_n(self, B: ArrayLike, n: np.ndarray) -> FieldSolution:

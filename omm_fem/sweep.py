@@ -49,8 +49,8 @@ from dataclasses import field as dc_field
 
 import numpy as np
 from numpy.typing import ArrayLike
-from tqdm.auto import tqdm
 
+from . import logs
 from .checks import integer
 from .errors import OmmError, bad_value
 from .measure import Terminals, rho_infinity_factor, rho_star  # noqa: F401 (re-exported)
@@ -124,7 +124,8 @@ def sweep_terminals(pipeline: Pipeline, fields: ArrayLike, *, terminals: Termina
         Runs the direct solves in chunks (module docstring). None: a process
         pool when it pays off; False: serial.
     progress : bool
-        tqdm bar (shown only for sweeps longer than 2 s).
+        A bar on a terminal, else progress lines (:func:`omm_fem.logs.progress`; shown
+        only for sweeps longer than 2 s), and a final line with the count and time.
     tol : float
         Reduced method: target estimated relative error of every output and
         field (1e-8 keeps rho within 1e-6 with a wide margin; bench_sweep.md).
@@ -147,8 +148,7 @@ def sweep_terminals(pipeline: Pipeline, fields: ArrayLike, *, terminals: Termina
         raise OmmError("sweep.terminals: built on another pipeline; "
                        "use Terminals(pipeline, probes)")
     info = {"fallback": [], "workers": 1, "time_s": {}}
-    with tqdm(total=nf, desc=f"field sweep ({method})", unit="field", delay=2.0,
-              disable=not progress, leave=False) as bar:
+    with logs.progress(nf, f"field sweep ({method})", "field", disable=not progress) as bar:
         if method == "direct":
             resp, kept = _direct(pipeline, terminals, fields, np.arange(nf), keep, executor, bar,
                                  info)

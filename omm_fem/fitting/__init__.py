@@ -123,7 +123,9 @@ class FitResult:
         from ..plotting import save_png
 
         out = ensure_dir(out_dir)
-        files = [write_json(out / "fit.json", self.to_dict())]
+        from ..schemas import SCHEMA_VERSION
+
+        files = [write_json(out / "fit.json", {"schema_version": SCHEMA_VERSION, **self.to_dict()})]
         rows = self._rows()
         files.append(_write_fit_csv(out / "fit.csv", rows))
         files.append(save_png(self.plot(), out / "fit.png"))
@@ -146,11 +148,14 @@ def _result(d, info=None):
 def fit(spec, *, progress=True) -> FitResult:
     """Fit a :class:`FitSpec` (or a FIT.toml path) -> :class:`FitResult`.
 
-    Each dataset is meshed once; progress lines go to stdout when ``progress``.
+    Each dataset is meshed once; progress lines go to stdout when ``progress``
+    (INFO records of ``omm_fem.fitting`` under the command line's logging).
     """
     if isinstance(spec, (str, Path)):
         spec = load_fit(spec)
-    log = (lambda line: print(line, flush=True)) if progress else None
+    from ..logs import printer
+
+    log = printer(__name__) if progress else None
     t0 = time.perf_counter()
     models = [DatasetModel(d, spec.parameters, log=log) for d in spec.datasets]
     t_setup = time.perf_counter() - t0

@@ -31,13 +31,20 @@ def summary(res):
 
 
 def _cmd_fit(args):
+    import logging
+    import time
+
+    from ..logs import RESULT, memory_text
     from . import fit, load_fit
 
+    log = logging.getLogger(__name__)
+    t0 = time.perf_counter()
     spec = load_fit(args.config)  # every input checked before any solve
-    print(f"omm-fem fit: {args.config} ({len(spec.datasets)} datasets, "
-          f"{len(spec.free)} free parameters)", flush=True)
+    log.info(f"omm-fem fit: {args.config} ({len(spec.datasets)} datasets, "
+             f"{len(spec.free)} free parameters)", extra=RESULT)
     res = fit(spec, progress=not args.quiet)
     files = res.write(args.out)
-    print(summary(res))
-    print("wrote: " + ", ".join(str(f) for f in files))
+    for line in [*summary(res).splitlines(), "wrote: " + ", ".join(str(f) for f in files)]:
+        log.info(line, extra=RESULT)
+    log.info("finished in %.1f s, %s", time.perf_counter() - t0, memory_text())
     return 0

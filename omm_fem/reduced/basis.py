@@ -282,8 +282,8 @@ def greedy_reduced(omm, As, *, outputs=None, tol=1e-8, max_steps=30, extra=None,
         Krylov / Taylor vectors per snapshot beyond the minimum: default 2 for
         a uniform A, 8 for region-wise A (measured optima: a back-substitution
         costs ~0.3 resp. ~0.2 of a factorisation; bench_sweep.md).
-    bar : tqdm, optional
-        Progress bar over fields, set to the number of converged fields.
+    bar : omm_fem.logs.Progress or tqdm, optional
+        Progress over fields, set to the number of converged fields.
 
     Returns
     -------

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
+from .. import logs
 from ..errors import ConfigError, OmmError
 from ..io import remove_stale_temps
 from ..provenance import provenance
@@ -197,8 +197,7 @@ def simulate(system, tspec, *, progress=True, reference=True, measurements=(), c
                            recorder=rec)
         timing["resume"] = {"from_step": stats.steps, "from_t_s": stepper.t}
     t_ckpt = 0.0
-    with tqdm(total=100, desc="transient", unit="%", delay=2.0, disable=not progress,
-              leave=False) as bar:
+    with logs.progress(100, "transient", "%", disable=not progress) as bar:
         while not stepper.done:
             a = time.perf_counter()
             t, n = stepper.step()
@@ -211,6 +210,7 @@ def simulate(system, tspec, *, progress=True, reference=True, measurements=(), c
                 checkpoint.save(stepper=stepper, factors=system.factors, tracer=tracer,
                                 recorder=rec)
                 t_ckpt += time.perf_counter() - c
+            bar.set_postfix(steps=stats.steps, refresh=False)
             bar.update(int(100 * t / tspec.t_end) - bar.n)
     n = stepper.n
     u = system.units

@@ -51,22 +51,26 @@ def run(args, *, tolerances=None):
     int
         0 when every case passes, 1 when any case fails, 2 for bad input.
     """
+    from ..logs import configured, printer
     from .suite import run_suite
 
     only = getattr(args, "only", None)
     if isinstance(only, str):
         only = [s.strip() for s in only.split(",") if s.strip()]
-    try:
-        result = run_suite(quick=bool(args.quick), out=args.out, only=only, tolerances=tolerances,
-                           log=lambda line: print(f"  {line}", flush=True))
-    except OmmError as exc:
-        print(f"omm-fem validate: error: {exc}", file=sys.stderr)
-        return 2
-    failed = result.failed
-    print(f"{len(result.cases)} cases, {len(result.cases) - len(failed)} passed, {len(failed)} "
-          f"failed ({result.seconds:.0f} s); report: {result.out / 'report.md'}")
-    for c in failed:
-        print(f"FAIL {c.id}: error {c.error:.3e} > tolerance {c.tolerance:.3e} ({c.quantity})")
+    with configured(verbose=bool(getattr(args, "verbose", False)),
+                    log_file=getattr(args, "log_file", None), focus=("omm_fem.validate",)):
+        log = printer("omm_fem.validate")
+        try:
+            result = run_suite(quick=bool(args.quick), out=args.out, only=only,
+                               tolerances=tolerances, log=log)
+        except OmmError as exc:
+            print(f"omm-fem validate: error: {exc}", file=sys.stderr)
+            return 2
+        failed = result.failed
+        log(f"{len(result.cases)} cases, {len(result.cases) - len(failed)} passed, "
+            f"{len(failed)} failed ({result.seconds:.0f} s); report: {result.out / 'report.md'}")
+        for c in failed:
+            log(f"FAIL {c.id}: error {c.error:.3e} > tolerance {c.tolerance:.3e} ({c.quantity})")
     return 0 if result.passed else 1
 
 

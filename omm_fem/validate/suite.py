@@ -132,8 +132,7 @@ def _hallbar(quick, out, ctx):
                           ("e0", "rho(0) (= the saturated HMR amplitude)")):
             name = f"hallbar_map_{key}.png"
             figures.hall_bar_map(rows, devices.GRID, out / name, key=key,
-                                 title=f"Relative error of Eq. (22) against the FEM four-terminal "
-                                       f"{what}")
+                                 title=figures.hall_bar_title(key))
             res.figures.append((name, f"Hall bars: relative error of Eq. (22) for the {what}"))
     return res
 
@@ -207,19 +206,34 @@ def run_suite(*, quick=False, out=DEFAULT_OUT, only=None, tolerances=None, log=N
     t0 = time.perf_counter()
     ctx = {"log": log}
     studies = []
-    for name in names:
+    for k, name in enumerate(names, 1):
+        if log:
+            log(f"[{k}/{len(names)}] {name} ...")
         t = time.perf_counter()
         res = RUNNERS[name](quick, out, ctx)
         res.seconds = time.perf_counter() - t
         studies.append(res)
+        ids = {c.id for c in res.cases}
+        apply_tolerances(res.cases, {c: tol for c, tol in tolerances.items() if c in ids})
         if log:
-            bad = sum(not c.passed for c in res.cases)
-            log(f"{name}: {len(res.cases)} cases, {bad} failed, {res.seconds:.1f} s")
-    apply_tolerances([c for s in studies for c in s.cases], tolerances)
+            _log_study(log, f"[{k}/{len(names)}] {name}", res)
+    cases = [c for s in studies for c in s.cases]
+    ids = {c.id for c in cases}
+    apply_tolerances(cases, {c: tol for c, tol in tolerances.items() if c not in ids})  # raises
     result = SuiteResult(studies=studies, quick=quick, out=out,
                          seconds=time.perf_counter() - t0)
     result.files = [write_report(result), write_json(out / "results.json", _json(result))]
     return result
+
+
+def _log_study(log, head, res):
+    """One line per case, then the study's verdict and time."""
+    for c in res.cases:
+        verdict = "ok  " if c.passed else "FAIL"
+        log(f"    {verdict} {c.id}: error {c.error:.2e} (tolerance {c.tolerance:.1e})")
+    bad = sum(not c.passed for c in res.cases)
+    log(f"{head}: {len(res.cases)} cases, " + (f"{bad} FAILED" if bad else "all ok")
+        + f" ({res.seconds:.1f} s)")
 
 
 def _compact(obj, limit=64):
@@ -236,7 +250,10 @@ def _compact(obj, limit=64):
 
 
 def _json(result):
-    return {"quick": result.quick, "passed": result.passed, "seconds": result.seconds,
+    from ..schemas import SCHEMA_VERSION
+
+    return {"schema_version": SCHEMA_VERSION, "quick": result.quick, "passed": result.passed,
+            "seconds": result.seconds,
             "cases": [c.to_dict() for c in result.cases],
             "studies": {s.name: {"seconds": s.seconds, "figures": [f for f, _ in s.figures],
                                  "data": _compact(s.data)} for s in result.studies}}
