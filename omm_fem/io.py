@@ -29,7 +29,8 @@ from .errors import OmmError, bad_value
 
 
 def jsonable(obj):
-    """``obj`` with numpy arrays and scalars as plain Python values (non-finite floats -> None).
+    """``obj`` with numpy arrays and scalars as plain Python values (non-finite floats -> None,
+    negative zero -> 0.0).
 
     Dict keys become strings, tuples become lists; other objects are returned unchanged.
     """
@@ -40,7 +41,7 @@ def jsonable(obj):
     if isinstance(obj, np.ndarray):
         return jsonable(obj.tolist())
     if isinstance(obj, (np.floating, float)):
-        v = float(obj)
+        v = float(obj) + 0.0  # + 0.0: -0.0 becomes 0.0 (a product with a zero factor)
         return v if math.isfinite(v) else None
     if isinstance(obj, (np.integer,)):
         return int(obj)
@@ -91,7 +92,8 @@ RUN_OUTPUTS = re.compile(r"^(results\.json|fields\.vtu|fields_sweep_\d{4,}\.vtu|
                          r"|fields\.pvd|fields\.xdmf|fields_sweep\.xdmf|sweep\.csv"
                          r"|measurements\.csv|map\.png|profiles\.png|hmr\.png|traces\.csv"
                          r"|traces\.png|nz\.gif|final_state\.npz|checkpoint\.npz)$")
-CHUNK_NAME = re.compile(r"^chunk_\d{4,}\.npz$")  # a chunk in SWEEP_DIR
+CHUNK_NAME = re.compile(r"^chunk_(?:[a-z0-9]+_)?\d{4,}\.npz$")  # a chunk in SWEEP_DIR (tagged: of a
+# measurement's own drive or of a parameter-sweep point, omm_fem.persist.SweepCheckpoint)
 # the temporary names of earlier versions, ".NAME.XXXXXXXX.SUFFIX", recognised for NAME in
 # RUN_OUTPUTS or a chunk only
 _OLD_TEMP = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}(?P<suffix>\.[A-Za-z0-9]+)?$")

@@ -74,3 +74,57 @@ def _rect_msh(path, size):
 def rect_msh():
     """Writer of a gmsh rectangle mesh file: ``rect_msh(path, size)`` (see _rect_msh)."""
     return _rect_msh
+
+
+
+# ------------------------------------------------------- every result file follows its schema
+RESULT_FILES = ("results.json", "fit.json")
+_checked = set()  # (path, size, mtime) of the files already validated
+_exempt = []  # tmp_path of tests marked foreign_results_json
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "foreign_results_json: the test writes a results.json that is not a result "
+                   "file of the project (e.g. to test atomic writes); it is not checked against "
+                   "omm_fem/schemas")
+
+
+def check_result_files(root):
+    """Validate every results.json and fit.json under ``root`` against its schema
+    (:mod:`omm_fem.schemas`), each content once; raises OmmError naming the file and key."""
+    import json
+    from pathlib import Path
+
+    from omm_fem.schemas import validate
+
+    for name in RESULT_FILES:
+        for path in sorted(Path(root).rglob(name)):
+            st = path.stat()
+            key = (str(path), st.st_size, st.st_mtime_ns)
+            if key in _checked or any(str(path).startswith(e) for e in _exempt):
+                continue
+            validate(json.loads(path.read_text()), kind="fit" if name == "fit.json" else None,
+                     name=str(path))
+            _checked.add(key)
+
+
+@pytest.fixture(autouse=True)
+def _result_files_follow_their_schema(request):
+    """After each test: the result files it wrote into its tmp_path follow their schema."""
+    yield
+    tmp = getattr(request.node, "funcargs", {}).get("tmp_path")
+    if tmp is None:
+        return
+    if request.node.get_closest_marker("foreign_results_json"):
+        _exempt.append(str(tmp) + "/")
+        return
+    check_result_files(tmp)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _shared_result_files_follow_their_schema(tmp_path_factory):
+    """At the end of the session: also those in directories of tmp_path_factory (runs that
+    the tests of a module share)."""
+    yield
+    check_result_files(tmp_path_factory.getbasetemp())

@@ -368,6 +368,7 @@ def _enospc(*args, **kwargs):
     raise OSError(errno.ENOSPC, "No space left on device")
 
 
+@pytest.mark.foreign_results_json  # writes "old" as results.json
 def test_disk_full_is_a_clean_error_without_partial_file(tmp_path):
     seen = []
     io.atomic_write(tmp_path / "results.json", lambda tmp: seen.append(tmp) or

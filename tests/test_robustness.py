@@ -76,6 +76,7 @@ def test_code_in_a_config_is_rejected_as_data(tmp_path):
     assert not marker.exists()
 
 
+@pytest.mark.foreign_results_json  # results.json holds {"new": 2}
 def test_interrupted_write_keeps_the_old_file(tmp_path):
     path = tmp_path / "results.json"
     write_json(path, {"old": 1})

@@ -11,6 +11,8 @@ The run's ``checkpoint.npz`` (checkpoint.py) is removed once these are written.
 """
 from __future__ import annotations
 
+import logging
+import time
 import zipfile
 from pathlib import Path
 from types import SimpleNamespace
@@ -20,7 +22,11 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..io import atomic_write, ensure_dir, write_csv, write_json, write_vtu
+from ..logs import log_written
 from ..postprocess import cell_currents
+from ..schemas import SCHEMA_VERSION
+
+log = logging.getLogger(__name__)
 
 
 def write_transient_outputs(result, out_dir):
@@ -29,21 +35,25 @@ def write_transient_outputs(result, out_dir):
     results.json is written last; after it the run's checkpoint, when it is in
     ``out_dir``, is removed (the finished run needs none).
     """
-    from .plots import plot_nz_gif, plot_traces
+    from .plots import mesh_area, plot_nz_gif, plot_traces
 
+    t0 = time.perf_counter()
     out = ensure_dir(out_dir)
     written = []
     tr = result.traces
     written.append(write_csv(out / "traces.csv", list(tr), list(tr.values())))
     written.extend(write_snapshots(result, out))
-    written.append(plot_traces(out / "traces.png", tr, title=_title(result)))
+    written.append(plot_traces(out / "traces.png", tr, title=_title(result),
+                               area_m2=mesh_area(result.system.problem.mesh)))
     if len(result.frames) >= 2:
         written.append(plot_nz_gif(out / "nz.gif", result.system.problem.mesh, result.frames))
     written.append(write_state(out / "final_state.npz", result))
-    written.append(write_json(out / "results.json", result.results))
+    written.append(write_json(out / "results.json",
+                              {"schema_version": SCHEMA_VERSION, **result.results}))
     ck = result.checkpoint
     if ck is not None and Path(ck).parent.resolve() == out.resolve():
         Path(ck).unlink(missing_ok=True)
+    log_written(log, written, out, t0)
     return written
 
 
