@@ -6,13 +6,16 @@ Physical curves become named boundaries, physical surfaces named subdomains.
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
+import time
 
 import numpy as np
 
 from ..errors import MeshError, OmmError, shorten
 from .tagged import tagged_mesh
 
+log = logging.getLogger(__name__)
 EDGE_TARGET = 0.7  # gmsh target / requested maximum edge length in graded bands
 
 
@@ -111,19 +114,28 @@ def _curve_length(gmsh, curve, samples=64):
 
 
 def generate(gmsh, algorithm=6):
-    """Mesh the 2D model (Frontal-Delaunay by default)."""
+    """Mesh the 2D model (Frontal-Delaunay by default); logs the sizes and the time."""
+    t0 = time.perf_counter()
     gmsh.option.setNumber("Mesh.Algorithm", algorithm)
     gmsh.model.mesh.generate(2)
+    log.info("meshing (gmsh): %d nodes, %d triangles, %.1f s",
+             gmsh.option.getNumber("Mesh.NbNodes"), gmsh.option.getNumber("Mesh.NbTriangles"),
+             time.perf_counter() - t0)
 
 
-def to_skfem(gmsh, source="generated mesh"):
+def to_skfem(gmsh, source="generated mesh", scale=1.0):
     """Convert gmsh's current 2D mesh into a MeshTri with named boundaries and subdomains.
 
     Only linear 3-node triangles are accepted. Physical curves become named
-    boundaries, physical surfaces named subdomains.
+    boundaries, physical surfaces named subdomains (a group without a name is
+    called ``DIM_TAG``, e.g. ``1_3``). Coordinates are multiplied by ``scale``
+    (file units to metres); a mesh whose z varies is refused.
     """
     tags, coords, _ = gmsh.model.mesh.getNodes()
-    coords = np.asarray(coords).reshape(-1, 3)[:, :2]
+    coords = np.asarray(coords).reshape(-1, 3)
+    if len(coords) and np.ptp(coords[:, 2]) > 0:
+        raise MeshError(f"{source}: the mesh is not planar (z varies)")
+    coords = coords[:, :2] * scale
     order = np.argsort(tags)
     sorted_tags = np.asarray(tags)[order]
 
