@@ -120,3 +120,33 @@ class Circuits:
             res = sweep_terminals(p, fields, terminals=t, measurements=ms, **kw)
             got[pair] = (t, res.response, res.zeroth)
         return {name: got[pair] for name, pair in self.own.items()}
+
+    def checkpointed_sweep(self, fields, measurements, *, checkpoint_for=None, resume=False,
+                           **kw):
+        """:meth:`sweep` through :func:`omm_fem.persist.checkpointed_sweep`, one checkpoint
+        per drive pair, so that ``--resume`` reuses the finished chunks of each.
+
+        Parameters
+        ----------
+        checkpoint_for : callable, optional
+            ``(index, pair) -> SweepCheckpoint`` of the pair's own sweep (None: none).
+        resume : bool
+        **kw
+            ``method``, ``workers``, ``progress`` of :func:`~omm_fem.persist.checkpointed_sweep`.
+
+        Returns
+        -------
+        (dict, int)
+            As :meth:`sweep`, and the number of fields taken from checkpoints.
+        """
+        from .persist import checkpointed_sweep
+
+        got, reused = {}, 0
+        for k, (pair, (p, t)) in enumerate(self._pipes.items()):
+            ms = [measurements[n] for n, q in self.own.items() if q == pair]
+            ckpt = None if checkpoint_for is None else checkpoint_for(k, pair)
+            res = checkpointed_sweep(p, fields, terminals=t, measurements=ms, checkpoint=ckpt,
+                                     resume=resume, **kw)
+            got[pair] = (t, res.response, t.zeroth_order())
+            reused += res.reused
+        return {name: got[pair] for name, pair in self.own.items()}, reused

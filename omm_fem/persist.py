@@ -18,7 +18,9 @@ with an :class:`~omm_fem.errors.OmmError` that says which part differs.
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,15 +145,22 @@ class SweepCheckpoint:
         From :func:`fingerprint`.
     contacts : list of str
         Contact order of the stored voltage/current arrays.
+    tag : str
+        Lower-case letters and digits naming one of several sweeps of a run (a
+        measurement's own drive, a parameter-sweep point): its chunks are
+        ``chunk_TAG_NNNN.npz``; "" (the run's own sweep): ``chunk_NNNN.npz``.
     """
 
-    def __init__(self, out_dir, fingerprint, contacts):
+    def __init__(self, out_dir, fingerprint, contacts, tag=""):
+        if tag and not re.fullmatch(r"[a-z0-9]+", tag):
+            raise ValueError(f"SweepCheckpoint: tag {tag!r} must be lower-case letters and digits")
         self.dir = Path(out_dir) / SWEEP_DIR
         self.fingerprint = fingerprint
         self.contacts = list(contacts)
+        self.tag = tag
 
     def path(self, k):
-        return self.dir / f"chunk_{k:04d}.npz"
+        return self.dir / f"chunk_{self.tag + '_' if self.tag else ''}{k:04d}.npz"
 
     def save(self, k, response, kept, info):
         """Store chunk k: the response arrays, the kept full solutions and the solver info."""
@@ -225,14 +234,21 @@ class SweepCheckpoint:
         return response, kept, info
 
     def clear(self):
-        """Remove every chunk (and temporary file) of the folder, then the folder when empty;
-        another file there is left alone."""
-        remove_sweep_chunks(self.dir)
+        """Remove the chunks of this sweep (its tag), then the folder when empty; the chunks
+        of the run's other sweeps and any other file there are left alone."""
+        own = re.compile(rf"^chunk_{self.tag + '_' if self.tag else ''}\d{{4,}}\.npz$")
+        if self.dir.is_dir():
+            for p in self.dir.iterdir():
+                if own.match(p.name):
+                    p.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                self.dir.rmdir()  # only when empty
 
 
 def clear_sweep_checkpoint(out_dir):
-    """Remove the sweep checkpoint of a finished run (nothing if there is none)."""
-    SweepCheckpoint(out_dir, {}, []).clear()
+    """Remove the sweep checkpoint of a finished run: every chunk of every sweep and the
+    temporary files (nothing if there is none)."""
+    remove_sweep_chunks(Path(out_dir) / SWEEP_DIR)
 
 
 # --------------------------------------------------------------------- resumable sweeps

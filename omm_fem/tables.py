@@ -1,5 +1,5 @@
 """CSV tables of a run: measurements.csv (the run's field) and sweep.csv (one row per
-field), built from results.json's dict.
+field; a parameter sweep: per value and field), built from results.json's dict.
 
 Numbers are written with Python's shortest round-trip repr (``0.1``, not
 ``0.10000000000000001``); an undefined value (rho of a transverse pair, rho* of an
@@ -35,19 +35,37 @@ def _name(text):
     return text
 
 
-def measurements_table(results):
-    """measurements.csv: one row per measurement at the run's field (two-terminal first)."""
+def parameter_column(path, unit):
+    """The CSV column of a swept parameter: its path and unit (``material.tau_s``,
+    ``material.D_m2_per_s``, ``material.X.zz_per_m_e``; none for alpha and scale)."""
+    suffix = UNIT_SUFFIX.get(unit, unit.replace("1/", "per_").replace("/", "_per_"))
+    return f"{path}_{suffix}" if suffix else path
+
+
+UNIT_SUFFIX = {"1": "", "m^2/s": "m2_per_s", "m^2/(V s)": "m2_per_V_s"}
+
+
+def _measurement_rows(results):
     B = results["field_T"]
-    header = ["name", "current_from", "current_to", "voltage_plus", "voltage_minus",
-              "Bx_T", "By_T", "Bz_T", "R_ohm", "R0_ohm", "rho"]
     a, b = results["pair"]
     rows = [[TWO_TERMINAL, a, b, a, b, *map(_num, B), _num(results["resistance_ohm"]),
              _num(results["resistance0_ohm"]), _num(results["rho"])]]
     for name, m in results.get("measurements", {}).items():
         rows.append([_name(name), *map(_name, m["current"]), *map(_name, m["voltage"]),
                      *map(_num, B), _num(m["R_ohm"]), _num(m["R0_ohm"]), _num(m["rho"])])
-    rows = [[c if isinstance(c, str) else _num(c) for c in r] for r in rows]
-    return _csv(header, rows)
+    return rows
+
+
+def measurements_table(results):
+    """measurements.csv: one row per measurement at the run's field (two-terminal first);
+    a parameter sweep has a row per value and measurement, the parameter first."""
+    header = ["name", "current_from", "current_to", "voltage_plus", "voltage_minus",
+              "Bx_T", "By_T", "Bz_T", "R_ohm", "R0_ohm", "rho"]
+    ps = results.get("parameter_sweep")
+    if ps is None:
+        return _csv(header, _measurement_rows(results))
+    rows = [[_num(p["value"])] + r for p in ps["points"] for r in _measurement_rows(p)]
+    return _csv([parameter_column(ps["parameter"], ps["unit"])] + header, rows)
 
 
 def sweep_table(results):
@@ -55,8 +73,46 @@ def sweep_table(results):
 
     Columns: the abscissa (``B_T``, or ``angle_deg`` and ``B_T`` for an angle sweep), the
     field vector, then ``NAME.R_ohm``, ``NAME.R0_ohm``, ``NAME.rho`` and (magnitude
-    sweeps) ``NAME.rho_star`` for ``two_terminal`` and every measurement.
+    sweeps) ``NAME.rho_star`` for ``two_terminal`` and every measurement; where the run
+    has a van der Pauw pair, ``van_der_pauw.sheet_resistance_ohm``.
+
+    A parameter sweep has one row per (value, field), the parameter first
+    (:func:`parameter_column`); without a field sweep one row per value at the run's field.
     """
+    ps = results.get("parameter_sweep")
+    if ps is None:
+        cols = _sweep_columns(results)
+        header = list(cols)
+        return _csv(header, [[_num(cols[h][i]) for h in header]
+                             for i in range(len(cols[header[0]]))])
+    name = parameter_column(ps["parameter"], ps["unit"])
+    header, rows = None, []
+    for p in ps["points"]:
+        cols = _sweep_columns(p) if "sweep" in p else _field_columns(p)
+        n = len(next(iter(cols.values())))
+        cols = {name: [p["value"]] * n, **cols}
+        if header is None:
+            header = list(cols)
+        rows += [[_num(cols[h][i]) for h in header] for i in range(n)]
+    return _csv(header, rows)
+
+
+def _field_columns(results):
+    """The columns of one row: a run's field and its measurements."""
+    cols = {f"B{axis}_T": [results["field_T"][k]] for k, axis in enumerate("xyz")}
+    groups = {TWO_TERMINAL: (results["resistance_ohm"], results["resistance0_ohm"],
+                             results["rho"])}
+    for name, m in results.get("measurements", {}).items():
+        groups[name] = (m["R_ohm"], m["R0_ohm"], m["rho"])
+    for name, (R, R0, rho) in groups.items():
+        cols.update({f"{name}.R_ohm": [R], f"{name}.R0_ohm": [R0], f"{name}.rho": [rho]})
+    if "van_der_pauw" in results:
+        cols["van_der_pauw.sheet_resistance_ohm"] = [results["van_der_pauw"]
+                                                     ["sheet_resistance_ohm"]]
+    return cols
+
+
+def _sweep_columns(results):
     sw = results["sweep"]
     F = sw["fields_T"]
     n = len(F)
@@ -80,6 +136,6 @@ def sweep_table(results):
         cols[f"{name}.rho"] = g["rho"]
         if sw["kind"] == "magnitude":
             cols[f"{name}.rho_star"] = g["rho_star"] if g["rho_star"] is not None else [None] * n
-    header = list(cols)
-    rows = [[_num(cols[h][i]) for h in header] for i in range(n)]
-    return _csv(header, rows)
+    if "van_der_pauw" in sw:
+        cols["van_der_pauw.sheet_resistance_ohm"] = sw["van_der_pauw"]["sheet_resistance_ohm"]
+    return cols

@@ -126,7 +126,8 @@ def parse_sweep(tab):
     """Magnitude sweep (B_T list/range along ``direction``) or angle sweep
     (``angle_deg`` list/range about ``axis`` at fixed magnitude ``B_T``,
     starting from ``direction``)."""
-    check_keys("sweep", tab, {"B_T", "direction", "angle_deg", "axis", "method", "workers"})
+    check_keys("sweep", tab, {"B_T", "direction", "angle_deg", "axis", "method", "workers",
+                              "parameter", "values"})  # parameter, values: config.parameters
     method = string("sweep.method", tab.get("method"), allowed=("auto", "reduced", "direct"),
                     default="auto")
     extra = {"method": method,
