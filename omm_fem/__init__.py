@@ -15,7 +15,7 @@ lower-level interface the three build on.
 """
 __version__ = "0.1.0"  # first: submodules import it
 
-from . import analytic
+from . import accuracy, analytic
 from .api import simulate, solve, sweep
 from .errors import ConfigError, MeshError, OmmError
 from .fitting import FitResult, fit
@@ -52,6 +52,7 @@ __all__ = [
     "TransientSolution",
     "Waveform",
     "__version__",
+    "accuracy",
     "analytic",
     "annulus",
     "fit",

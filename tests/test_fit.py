@@ -240,3 +240,15 @@ def test_plot_into_a_given_axes(tmp_path, clean):
     df = res.to_dataframe()
     assert list(df.columns) == ["dataset", "B_T", "data", "sigma", "model", "residual"]
     assert np.allclose(df["residual"], df["data"] - df["model"])
+
+
+def test_dataset_configs_with_accuracy_on_demand_are_refused(tmp_path, clean):
+    """A fit solves every dataset on one mesh of its own: a dataset config asking for
+    [mesh] tolerance (refinement) would be silently ignored, so it is refused."""
+    d = _write_case(tmp_path, clean, names=("wide",))
+    cfg = tmp_path / "wide.toml"
+    cfg.write_text(cfg.read_text().replace("[mesh]\n", "[mesh]\ntolerance = 1e-3\n"))
+    assert "tolerance = 1e-3" in cfg.read_text()
+    (tmp_path / "fit.toml").write_text(_toml(d))
+    with pytest.raises(ConfigError, match="error_estimate/tolerance"):
+        load_fit(tmp_path / "fit.toml")

@@ -259,6 +259,9 @@ def _dataset(k, entry, folder):
         raise ConfigError(f"{where}.config: {str(cpath)!r} is a transient run; fits use steady "
                           "field sweeps")
     spec = parse_config(cfg, base_dir=cpath.parent)
+    if spec.mesh_opts.error_estimate or spec.parameter_sweep is not None:
+        raise ConfigError(f"{where}.config: {str(cpath)!r} has [mesh] error_estimate/tolerance "
+                          "or a [sweep] parameter; a fit solves each dataset on its own mesh")
     measure = string(f"{where}.measure", entry["measure"])
     names = ["two_terminal"] + [m.name for m in spec.measurements]
     if measure not in names:
