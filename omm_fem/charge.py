@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import forms
+from . import forms, intsets
 from .errors import OmmError
-from .linalg import factor, factorize
+from .linalg import factor
 from .problem import VOLTAGE_MAX
 
 
@@ -41,13 +41,14 @@ class ChargeSolver:
     def __init__(self, disc, linear="direct"):
         self.disc = disc
         self.K = forms.diffusion.assemble(disc.basis, c=disc.sigma).tocsr()
-        fixed = np.unique(np.concatenate(list(disc.contact_dofs.values())))
+        fixed = intsets.unique(np.concatenate(list(disc.contact_dofs.values())))
         self.fixed = fixed
-        self.free = np.setdiff1d(np.arange(disc.ndofs), fixed)
+        self.free = intsets.complement(disc.ndofs, fixed)
         Kff = self.K[self.free][:, self.free]
-        # iterative: AMG-preconditioned CG (omm_fem.krylov); direct: sparse LU
-        self.lu = factor(Kff, spd=True, method="iterative") if linear == "iterative" else \
-            factorize(Kff)
+        # iterative: AMG-preconditioned CG (omm_fem.krylov); direct: Cholesky (CHOLMOD), LU
+        # where the matrix is not positive definite after all (linalg.factor)
+        self.lu = factor(Kff, spd=True, method="iterative" if linear == "iterative" else "direct",
+                         supernodal=True, refine=1)
         chi = disc.chi
         # characteristic potentials psi_c: 1 V on contact c, 0 on the others
         rhs = -(self.K[self.free][:, fixed] @ chi[fixed])

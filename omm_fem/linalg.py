@@ -16,6 +16,9 @@ counts the work.
 """
 from __future__ import annotations
 
+import functools
+import logging
+import time
 from collections import OrderedDict
 
 import numpy as np
@@ -33,6 +36,7 @@ try:  # pragma: no cover - exercised implicitly by the whole test-suite
 except ImportError:  # pragma: no cover
     HAVE_UMFPACK = HAVE_CHOLMOD = False
 
+log = logging.getLogger(__name__)
 _SINGULAR = ("the discrete operator is singular; is a region of the mesh disconnected "
              "from every contact, or is every unknown fixed?")
 
@@ -56,9 +60,15 @@ def _symbolic(A, coo):
 
 
 class _Umfpack:
-    """LU factors of a sparse matrix; ``solve`` accepts (n,) or (n, k), real or complex."""
+    """LU factors of a sparse matrix; ``solve`` accepts (n,) or (n, k), real or complex.
 
-    def __init__(self, A):
+    ``refine=False`` (the default where :func:`_umfpack_solver` finds the library)
+    back-solves without UMFPACK's iterative refinement, which cvxopt always
+    runs (each refinement step costs a residual and another pair of triangular
+    solves); the LU solve with partial pivoting is backward stable without it.
+    """
+
+    def __init__(self, A, refine=False):
         A = A.tocsc().tocoo()  # canonical (column-sorted) order so equal patterns hash equal
         self.complex = np.iscomplexobj(A.data)
         self.shape = A.shape
@@ -70,15 +80,91 @@ class _Umfpack:
             self._F = _umfpack.numeric(self._A, _symbolic(self._A, A))
         except ArithmeticError:
             raise OmmError(_SINGULAR) from None
+        self._direct = None if refine else _umfpack_solver(self._A, self._F, self.complex)
 
     def solve(self, b):
         b = np.asarray(b)
         if not self.complex and np.iscomplexobj(b):
             return self.solve(b.real) + 1j * self.solve(b.imag)
         dtype = complex if self.complex else float
+        if self._direct is not None:
+            B = np.array(b, dtype=dtype, order="F").reshape(b.shape[0], -1)
+            return np.column_stack([self._direct(B[:, k]) for k in range(B.shape[1])]
+                                   ).reshape(b.shape)
         B = cvxopt.matrix(np.array(b, dtype=dtype, order="F").reshape(b.shape[0], -1))
         _umfpack.solve(self._A, self._F, B)
         return np.array(B).reshape(b.shape)
+
+
+_UMF_CONTROL, _UMF_INFO, _UMF_IRSTEP = 20, 90, 7  # umfpack.h (UMFPACK 5.x)
+_UMF_LIB = []  # [ctypes library or None], looked up once
+
+
+def _umfpack_library():
+    """The UMFPACK library cvxopt has loaded (from /proc/self/maps), or None.
+
+    Only the very library whose numeric objects cvxopt creates may solve with
+    them; anywhere that cannot be established the cvxopt solve is used.
+    """
+    if not _UMF_LIB:
+        lib = None
+        try:
+            import ctypes
+
+            with open("/proc/self/maps") as fh:
+                paths = {line.split()[-1] for line in fh if "libumfpack" in line}
+            if len(paths) == 1:
+                lib = ctypes.CDLL(paths.pop())
+                for name in ("umfpack_dl_solve", "umfpack_zl_solve"):
+                    getattr(lib, name).restype = ctypes.c_long
+        except (OSError, AttributeError):  # pragma: no cover - not Linux, or another build
+            lib = None
+        _UMF_LIB.append(lib)
+    return _UMF_LIB[0]
+
+
+def _umfpack_solver(A, F, is_complex):
+    """``x = solve(b)`` (one column) by UMFPACK without iterative refinement, or None."""
+    import ctypes
+
+    lib = _umfpack_library()
+    if lib is None:
+        return None
+    api = ctypes.pythonapi
+    api.PyCapsule_GetName.restype = ctypes.c_char_p
+    api.PyCapsule_GetName.argtypes = [ctypes.py_object]
+    api.PyCapsule_GetPointer.restype = ctypes.c_void_p
+    api.PyCapsule_GetPointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+    numeric = api.PyCapsule_GetPointer(F, api.PyCapsule_GetName(F))
+    # the CCS arrays of A (used by UMFPACK only for refinement, passed for completeness)
+    ap = np.array(A.CCS[0], dtype=np.int64).ravel()
+    ai = np.array(A.CCS[1], dtype=np.int64).ravel()
+    ax = np.array(A.CCS[2], dtype=complex if is_complex else float).ravel()
+    control = np.zeros(_UMF_CONTROL)
+    info = np.zeros(_UMF_INFO)
+    (lib.umfpack_zl_defaults if is_complex else lib.umfpack_dl_defaults)(
+        control.ctypes.data_as(ctypes.c_void_p))
+    control[_UMF_IRSTEP] = 0
+    ptr = [a.ctypes.data_as(ctypes.c_void_p) for a in (ap, ai, ax, control, info)]
+    dtype = complex if is_complex else float
+
+    def solve(b):
+        b = np.ascontiguousarray(b, dtype=dtype)
+        x = np.empty_like(b)
+        xb = [x.ctypes.data_as(ctypes.c_void_p), b.ctypes.data_as(ctypes.c_void_p)]
+        if is_complex:  # packed complex arrays: the imaginary-part pointers are NULL
+            status = lib.umfpack_zl_solve(ctypes.c_long(0), ptr[0], ptr[1], ptr[2], None, xb[0],
+                                          None, xb[1], None, ctypes.c_void_p(numeric), ptr[3],
+                                          ptr[4])
+        else:
+            status = lib.umfpack_dl_solve(ctypes.c_long(0), ptr[0], ptr[1], ptr[2], xb[0], xb[1],
+                                          ctypes.c_void_p(numeric), ptr[3], ptr[4])
+        if status != 0:  # 1: singular (factored already, so not expected); < 0: an error
+            raise OmmError(f"UMFPACK back-solve failed (status {status}); " + _SINGULAR)
+        return x
+
+    solve.keep = (A, F, ap, ai, ax, control, info)  # alive as long as the solver
+    return solve
 
 
 class _SuperLU:
@@ -117,16 +203,28 @@ def factorize(A, backend=None):
 
 
 class _Cholesky:
-    """CHOLMOD factor of a real SPD sparse matrix; ``solve`` takes (n,) or (n, k)."""
+    """CHOLMOD factor of a real SPD sparse matrix; ``solve`` takes (n,) or (n, k).
 
-    def __init__(self, A):
+    ``supernodal=False`` (many back-solves, e.g. a transient): a simplicial
+    factor, whose triangular solves do not call the threaded BLAS, which was
+    measured 5x slower when another process shares the cores. ``True`` (few
+    back-solves, the charge problem): the supernodal factor, measured 2x faster
+    to compute than the simplicial one at 250k nodes and 2.6x faster than
+    UMFPACK's LU (symbolic and numeric) at 293k (validation/bench_cheap.md).
+
+    ``refine`` steps of iterative refinement (``x += A^-1 (b - A x)``) follow
+    each solve: the contact currents are fluxes ``K phi`` of the solution, whose
+    rounding the refinement keeps at the level of UMFPACK's refined solve.
+    """
+
+    def __init__(self, A, supernodal=False, refine=0):
+        self._refine = int(refine)
+        self._Ar = A.tocsr() if refine else None
         low = sp.tril(A, format="coo")
         self._A = cvxopt.spmatrix(low.data.astype(float), low.row.astype(np.int64),
                                   low.col.astype(np.int64), size=A.shape)
         saved = dict(_cholmod.options)
-        # simplicial factor: its triangular solves do not call the threaded BLAS,
-        # which was measured 5x slower when another process shares the cores
-        _cholmod.options["supernodal"] = 0
+        _cholmod.options["supernodal"] = 2 if supernodal else 0
         try:
             self._F = _cholmod.symbolic(self._A, uplo="L")
             _cholmod.numeric(self._A, self._F)  # ArithmeticError if not positive definite
@@ -138,6 +236,12 @@ class _Cholesky:
         b = np.asarray(b)
         if np.iscomplexobj(b):
             return self.solve(b.real) + 1j * self.solve(b.imag)
+        x = self._solve(b)
+        for _ in range(self._refine):
+            x = x + self._solve(b - self._Ar @ x)
+        return x
+
+    def _solve(self, b):
         B = cvxopt.matrix(np.array(b, dtype=float, order="F").reshape(b.shape[0], -1))
         _cholmod.solve(self._F, B)
         return np.array(B).reshape(b.shape)
@@ -162,8 +266,25 @@ def linear_method(linear, ndofs, where="solver.linear"):
     return linear
 
 
-def factor(A, spd=False, method="direct", precond=None):
+def _logged(fn):
+    """Log (DEBUG) the size, kind and time of each factorisation ``fn`` makes."""
+    @functools.wraps(fn)
+    def timed(A, *args, **kwargs):
+        t0 = time.perf_counter()
+        out = fn(A, *args, **kwargs)
+        log.debug("factorised %d x %d, %d nonzeros (%s), %.2f s", *A.shape, A.nnz,
+                  type(out).__name__.lstrip("_"), time.perf_counter() - t0)
+        return out
+
+    return timed
+
+
+@_logged
+def factor(A, spd=False, method="direct", precond=None, supernodal=False, refine=0):
     """Factorise ``A``; ``spd=True`` promises a real symmetric positive definite matrix.
+
+    A promised SPD matrix is factored by CHOLMOD (``supernodal``, ``refine``: see
+    :class:`_Cholesky`), and by LU where it turns out not to be positive definite.
 
     ``method="iterative"`` returns an AMG-preconditioned Krylov solver with the
     same ``.solve`` (:mod:`omm_fem.krylov`); ``precond`` (a matrix or a callable
@@ -176,7 +297,7 @@ def factor(A, spd=False, method="direct", precond=None):
                               else precond)
     if spd and HAVE_CHOLMOD:
         try:
-            return _Cholesky(A)
+            return _Cholesky(A, supernodal=supernodal, refine=refine)
         except ArithmeticError:  # not positive definite after all: LU is always safe
             pass
     return factorize(A.tocsc())

@@ -4,12 +4,15 @@ Everything is checked before any mesh is generated (a mesh file is read,
 and checked, before any assembly). The schema, SI units throughout:
 
     [geometry]   kind = "rectangle" | "hall_bar" | "polygon" | "annulus" | "mesh", ...
-    [mesh]       order = 1|2, size, edge_size, max_dofs
+    [mesh]       order = 1|2, size, edge_size, max_dofs, error_estimate, tolerance,
+                 generator = "auto"|"structured"|"gmsh"
     [material]   D, tau, alpha, sigma, mobility, X = [[..],[..],[..]] | {model = ...}, X_unit
     [material.REGION]  the same, one table per region (meshes with named surfaces)
     [field]      B = [Bx, By, Bz]
     [sweep]      B_T = [..] | {start, stop, num}, direction = [..]         (magnitude sweep)
                  angle_deg = [..] | {start, stop, num}, B_T = |B|, direction, axis  (angle sweep)
+                 parameter = "material.tau", values = [..] | {start, stop, num, scale}
+                 (a parameter sweep, alone or with a field sweep: omm_fem.config.parameters)
     [contacts.NAME]  voltage | current, omm = "sink"|"reflecting"|"relaxing", s
     [[measure]]  name, current = [a, b], voltage = [p, q]
     [solver]     drift, coupled
@@ -33,6 +36,7 @@ import numpy as np
 from ..checks import file_problem, size_text
 from ..errors import ConfigError, OmmError, bad_value, shorten, show
 from . import geometry as geom
+from .parameters import point_configs, split_sweep
 from .sections import (
     check_drive,
     parse_contacts,
@@ -46,6 +50,7 @@ from .spec import (
     MAX_DOFS_LIMIT,
     MeshOptions,
     OutputSpec,
+    ParameterSweepSpec,
     RunSpec,
     SweepSpec,
     resolve_mesh,
@@ -176,7 +181,8 @@ def _parse(cfg, base_dir):
     g = geom.parse_geometry(table(cfg, "geometry", required=True), base_dir)
 
     msh = table(cfg, "mesh")
-    check_keys("mesh", msh, {"order", "size", "edge_size", "max_dofs"})
+    check_keys("mesh", msh, {"order", "size", "edge_size", "max_dofs", "error_estimate",
+                             "tolerance", "generator"})
     max_dofs = number("mesh.max_dofs", msh.get("max_dofs"), positive=True, required=False,
                       default=3.0e6)
     if max_dofs > MAX_DOFS_LIMIT:
@@ -187,14 +193,23 @@ def _parse(cfg, base_dir):
         order=integer("mesh.order", msh.get("order"), low=1, high=2, default=2),
         size=number("mesh.size", msh.get("size"), positive=True, required=False),
         edge_size=number("mesh.edge_size", msh.get("edge_size"), positive=True, required=False),
-        max_dofs=max_dofs)
+        max_dofs=max_dofs, generator=geom.mesh_generator(g, msh.get("generator")),
+        **_accuracy_keys(msh, cfg))
     model_info = {}
     materials = parse_materials(table(cfg, "material", required=True), g, model_info)
 
     fld = table(cfg, "field")
     check_keys("field", fld, {"B"})
     B = vector3("field.B", fld["B"]) if "B" in fld else np.zeros(3)
-    sweep = parse_sweep(table(cfg, "sweep")) if "sweep" in cfg else None
+    # [sweep] parameter/values (omm_fem.config.parameters) and the field sweep B_T/angle_deg
+    swept, field_part = split_sweep(table(cfg, "sweep"))
+    if swept and "transient" in cfg:
+        raise ConfigError("sweep.parameter: a parameter sweep is a sweep of steady runs; it "
+                          "cannot be combined with [transient]")
+    if swept and not ({"B_T", "angle_deg"} & set(field_part)) and field_part:
+        raise ConfigError(f"sweep.{sorted(field_part)[0]}: only used with a field sweep (B_T or "
+                          "angle_deg); a parameter sweep alone takes parameter and values")
+    sweep = parse_sweep(field_part) if field_part or ("sweep" in cfg and not swept) else None
     contacts = parse_contacts(table(cfg, "contacts"), g)
     if "transient" not in cfg:  # a transient may start at rest and be driven by a waveform
         check_drive(contacts)
@@ -211,7 +226,31 @@ def _parse(cfg, base_dir):
     for name, mat in materials.items():
         for k, Bk in enumerate(fields):
             mat.check_stable(Bk, where="field.B" if k == 0 else "sweep.B_T")
+    swept = None if not swept else ParameterSweepSpec(*point_configs(
+        cfg, swept, lambda c: parse_config(c, base_dir=base_dir)))
     return RunSpec(config=cfg, geometry=g, mesh_opts=mesh_opts, materials=materials,
                    contacts=contacts, B=B, sweep=sweep, measurements=measurements, drift=drift,
-                   coupled=coupled, output=output, linear=linear,
+                   coupled=coupled, output=output, linear=linear, parameter_sweep=swept,
                    info={"X_models": model_info} if model_info else {})
+
+
+def _accuracy_keys(msh, cfg):
+    """[mesh] error_estimate (default false: the refined solve costs about 5x the run)
+    and tolerance (in (0, 0.5); implies error_estimate), steady runs only."""
+    tol = number("mesh.tolerance", msh.get("tolerance"), positive=True, required=False)
+    if tol is not None and not tol < 0.5:
+        raise ConfigError(bad_value("mesh.tolerance", tol, "must be in (0, 0.5): the largest "
+                                    "relative error of the observables accepted"))
+    est = boolean("mesh.error_estimate", msh.get("error_estimate"), tol is not None)
+    if tol is not None and not est:
+        raise ConfigError(bad_value("mesh.error_estimate", est, "must be true (or omitted) "
+                                    "with mesh.tolerance, which refines by the error estimate"))
+    key = "mesh.tolerance" if tol is not None else "mesh.error_estimate"
+    if est and "transient" in cfg:
+        raise ConfigError(bad_value(key, msh.get(key.split(".")[1]), "is available for steady "
+                                    "runs only (remove it or the [transient] section)"))
+    if est and isinstance(cfg.get("sweep"), dict) and "parameter" in cfg["sweep"]:
+        raise ConfigError(bad_value(key, msh.get(key.split(".")[1]), "is not available with a "
+                                    "[sweep] parameter sweep (each value would need its own "
+                                    "refined mesh); estimate single runs instead"))
+    return {"error_estimate": est, "tolerance": tol}

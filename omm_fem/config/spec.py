@@ -19,6 +19,7 @@ from . import geometry as geom
 EDGE_FRACTION = {1: 16, 2: 8}  # default edge_size = ell / EDGE_FRACTION[order]
 MAX_DOFS_LIMIT = 5.0e7  # the largest mesh.max_dofs accepted (mesher and factorisation memory)
 EDGE_WARN_FACTOR = 2.0  # an explicit edge_size this many times the rule's is warned about
+TOLERANCE_START = 4  # a [mesh] tolerance run starts from boundary elements 4x the rule's
 
 
 def _frozen(a):
@@ -29,12 +30,16 @@ def _frozen(a):
 
 @dataclass(frozen=True)
 class MeshOptions:
-    """[mesh]: element order, bulk and boundary element sizes [m], the dof guard."""
+    """[mesh]: element order, bulk and boundary element sizes [m], the dof guard;
+    ``error_estimate`` and ``tolerance`` (accuracy on demand: :mod:`omm_fem.accuracy`)."""
 
     order: int = 2
     size: float | None = None
     edge_size: float | None = None
     max_dofs: float = 3.0e6
+    error_estimate: bool = False  # one solve on the uniformly refined mesh (about 5x the run)
+    generator: str = "auto"  # "auto", "structured" or "gmsh" (config.geometry.mesh_generator)
+    tolerance: float | None = None  # refine until every relative estimate is below it
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,28 @@ class SweepSpec:
 
 
 @dataclass(frozen=True)
+class ParameterSweepSpec:
+    """[sweep] parameter, values: a sweep over one scalar input (:mod:`omm_fem.config.parameters`).
+
+    ``path`` the dotted path, ``kind`` "material" (one mesh for every value) or
+    "geometry" (a mesh per value), ``unit`` of the values (SI; X in its X_unit),
+    ``values`` (n,), ``scale`` ("list", "linear" or "log") and ``points`` the
+    validated :class:`RunSpec` of every value (a run of its own, with the field sweep).
+    """
+
+    path: str
+    kind: str
+    unit: str
+    values: np.ndarray
+    scale: str
+    points: tuple
+
+    def __post_init__(self):
+        object.__setattr__(self, "values", _frozen(self.values))
+        object.__setattr__(self, "points", tuple(self.points))
+
+
+@dataclass(frozen=True)
 class OutputSpec:
     """[output]: extra VTU files of sweep points; the strip-formula overlay on hmr.png."""
 
@@ -75,7 +102,8 @@ def resolve_mesh(geometry, mesh, materials, fields):
     """Mesh resolution of a run: a pure function of its inputs.
 
     ``edge_size`` is ``mesh.edge_size`` or the boundary-layer length ell over
-    every region and field (SPEC §6) over EDGE_FRACTION[order]; the bulk size
+    every region and field (SPEC §6) over EDGE_FRACTION[order] (times
+    TOLERANCE_START under ``mesh.tolerance``, whose refinement takes over); the bulk size
     and the estimated unknown count follow for generated geometries, which
     are refused above ``mesh.max_dofs``.
 
@@ -95,7 +123,8 @@ def resolve_mesh(geometry, mesh, materials, fields):
         generated geometry, ``estimated_dofs``.
     """
     ell = boundary_layer_length(list(materials.values()), fields)
-    edge = mesh.edge_size or ell / EDGE_FRACTION[mesh.order]
+    start = TOLERANCE_START if mesh.tolerance is not None else 1  # adaptivity refines from there
+    edge = mesh.edge_size or start * ell / EDGE_FRACTION[mesh.order]
     out = {"L_m_m": {str(k): m.L_m for k, m in materials.items()}, "ell_m": ell,
            "edge_size_m": edge}
     if geometry["kind"] == "mesh":
@@ -107,7 +136,9 @@ def resolve_mesh(geometry, mesh, materials, fields):
             f"mesh: about {est:.2g} unknowns for edge_size = {edge:.3g} m (boundary-layer length "
             f"ell = {ell:.3g} m) exceeds mesh.max_dofs = {mesh.max_dofs:.3g}; "
             "raise mesh.max_dofs, give a larger mesh.edge_size, or reduce the largest field")
-    return {**out, "size_m": size, "estimated_dofs": est}
+    return {**out, "size_m": size, "estimated_dofs": est,
+            "mesh_generator": geom.chosen_generator(geometry, mesh.generator, est / (
+                4 if mesh.order == 2 else 1))}
 
 
 def input_warnings(spec):
@@ -167,6 +198,7 @@ class RunSpec:
     coupled: bool
     output: OutputSpec
     linear: str = "direct"  # [solver] linear: "direct", "iterative" or "auto" (omm_fem.linalg)
+    parameter_sweep: ParameterSweepSpec | None = None  # [sweep] parameter, values
     extra_fields: tuple = ()
     info: dict = field(default_factory=dict)  # derived facts that are not mesh resolution
     resolved: MappingProxyType = field(init=False)
@@ -208,7 +240,8 @@ class RunSpec:
 
         ungraded = [c.name for c in self.contacts if c.omm == "reflecting"]
         mesh = geom.build_mesh(self.geometry, size=self.resolved["size_m"],
-                               edge_size=self.resolved["edge_size_m"], ungraded=ungraded)
+                               edge_size=self.resolved["edge_size_m"], ungraded=ungraded,
+                               generator=self.resolved.get("mesh_generator", "gmsh"))
         if self.geometry["kind"] == "mesh":
             dofs = mesh.p.shape[1] * (4 if self.mesh_opts.order == 2 else 1)
             if dofs > self.mesh_opts.max_dofs:

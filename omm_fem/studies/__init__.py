@@ -9,8 +9,9 @@ tests import the modules directly::
     res = flake_convergence.run(levels=2)
     print(flake_convergence.table(res))
 
-Modules: ``bench_fit``, ``bench_pipeline``, ``bench_sweep``, ``fit_formula_bias``,
-``flake_convergence``,
+Modules: ``bench_fit``, ``bench_memory``, ``bench_pipeline``, ``bench_sweep``,
+``fit_formula_bias``,
+``error_estimates``, ``flake_convergence``,
 ``fuzz_report`` (cases from ``fuzz_cases``, shared with tests/test_fuzz.py),
 ``transient_benchmark``, ``transient_convergence``, ``xtensor_benchmark``,
 ``xtensor_fig2``. Nothing is imported here: a study loads its dependencies
