@@ -1,61 +1,53 @@
 """Files and the printed summary of a run (results.json, VTU, PNG)."""
 from __future__ import annotations
 
+import logging
+import time
+
 import numpy as np
 
+from .accuracy.runs import summary_line as accuracy_summary_line
 from .fieldfiles import write_xdmf_series
 from .io import ensure_dir, write_json, write_text
+from .logs import log_written
 from .persist import clear_sweep_checkpoint
-from .run import FIELD_SCALE_NOTE, RunResult
+from .run import RunResult
+from .schemas import SCHEMA_VERSION
 from .tables import measurements_table, sweep_table
+from .vdp import summary_line as vdp_summary_line
+
+log = logging.getLogger(__name__)
 
 
 def write_outputs(res: RunResult, out):
     """Write results.json, measurements.csv, fields.vtu (+ one VTU per requested sweep
     point and their fields_sweep.xdmf series), map.png, profiles.png (rectangles),
     hmr.png and sweep.csv (sweeps) into ``out``."""
-    from .plotting import plot_hmr, plot_profiles, save_png
+    from .run_figures import write_hmr, write_map, write_profiles
 
+    t0 = time.perf_counter()
     out = ensure_dir(out)
     written = []
     r = res.results
     for tag, sol in [("", res.steady)] + [(f"_sweep_{k:04d}", s)
                                           for k, s in sorted(res.sweep_solutions.items())]:
         written.append(sol.write_vtu(out / f"fields{tag}.vtu"))
-    fig = res.steady.plot_map()
-    fig.axes[0].set_title(f"$n^z$ at B = {r['field_T']} T ({r['mesh']['dofs']} unknowns, "
-                          f"P{r['mesh']['order']})", fontsize=9)
-    written.append(save_png(fig, out / "map.png"))
+    written.append(write_map(res, out / "map.png"))
     if res.profile is not None:
-        p = res.profile
-        note = ""
-        if "strip_reference" in r:
-            s = r["strip_reference"]
-            note = (f"{s['note']}; max error n^z {s['nz_max_error_rel']:.1e}, "
-                    f"n^y {s['ny_max_error_rel']:.1e} (relative to max|n^z|)")
-        title = (f"cross-section x = {p['x_m'] * 1e9:.0f} nm, B = {r['field_T']} T, "
-                 f"{r['mesh']['dofs']} DOFs (P{r['mesh']['order']})")
-        written.append(plot_profiles(out / "profiles.png", p["y_m"], p["n"], p.get("exact"),
-                                     title=title, note=note))
+        written.append(write_profiles(res, out / "profiles.png"))
     if "sweep" in r:
-        sw = r["sweep"]
-        x = sw["B_T"] if sw["kind"] == "magnitude" else sw["angle_deg"]
-        xlabel = "|B| (T)" if sw["kind"] == "magnitude" else "field angle (deg)"
-        curves = {"two-terminal": (sw["rho"], sw.get("rho_star"))}
-        for name, m in sw.get("measurements", {}).items():
-            curves[name] = (m["rho"], m.get("rho_star"))
-        written.append(plot_hmr(out / "hmr.png", x, curves, sw.get("strip"), xlabel=xlabel,
-                                note=FIELD_SCALE_NOTE))
+        written.append(write_hmr(res, out / "hmr.png"))
     written.append(write_text(out / "measurements.csv", measurements_table(r)))
-    if "sweep" in r:
+    if "sweep" in r or "parameter_sweep" in r:
         written.append(write_text(out / "sweep.csv", sweep_table(r)))
         if res.sweep_solutions:
             sw = r["sweep"]
             x = sw["B_T"] if sw["kind"] == "magnitude" else sw["angle_deg"]
             steps = [(x[k], s.field_solution) for k, s in sorted(res.sweep_solutions.items())]
             written.append(write_xdmf_series(out / "fields_sweep.xdmf", res.pipeline, steps))
-    written.append(write_json(out / "results.json", r))
+    written.append(write_json(out / "results.json", {"schema_version": SCHEMA_VERSION, **r}))
     clear_sweep_checkpoint(out)  # the finished run needs no checkpoint
+    log_written(log, written, out, t0)
     return written
 
 
@@ -110,8 +102,12 @@ def summary(res: RunResult):
         lines.append(f"measure {name}: I {m['current'][0]}->{m['current'][1]}, V {m['voltage'][0]}"
                      f"-{m['voltage'][1]}: R = {_num(m['R_ohm'], '.8g')} Ohm, R0 = "
                      f"{_num(m['R0_ohm'], '.8g')} Ohm, rho = {rho}")
+    if "van_der_pauw" in r:
+        lines.append(vdp_summary_line(r["van_der_pauw"], r.get("sweep", {}).get("van_der_pauw")))
     if "strip_reference" in r:
         lines.append(_strip_line(r["strip_reference"], alpha_zero))
+    if "error_estimate" in r:
+        lines.append(accuracy_summary_line(r))
     if "sweep" in r:
         sw = r["sweep"]
         if sw["kind"] == "magnitude":
@@ -124,6 +120,15 @@ def summary(res: RunResult):
         if reused:
             lines.append(f"resumed: {reused} sweep fields taken from the checkpoint of the "
                          "killed run")
+    if "parameter_sweep" in r:
+        from .paramsweep import summary_line
+
+        lines.append(summary_line(r))
+    probes = {t for m in r.get("measurements", {}).values() for t in m["voltage"]}
+    insulating = [b + (" (probe)" if b in probes else "") for b in r["mesh"]["boundaries"]
+                  if b not in r["contacts"]]
+    if insulating:  # physical curves no contact names: no current through them
+        lines.append(f"insulating (no contact names them): {', '.join(insulating)}")
     lines += [f"WARNING: {w}" for w in r.get("warnings", [])]
     lines.append(f"time: {r['timing']['total_s']:.1f} s")
     return "\n".join(lines)

@@ -7,21 +7,27 @@ resumable sweeps (:mod:`omm_fem.persist`) and the strip comparison
 """
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .accuracy.runs import RunAccuracy
+from .accuracy.runs import for_run as accuracy_for_run
 from .circuits import Circuits
 from .config import RunSpec
 from .config.spec import input_warnings
 from .measure import Measurement, Terminals, rho_infinity_factor, rho_star
-from .persist import SweepCheckpoint, checkpointed_sweep, fingerprint
+from .memory import peak_rss_mb
+from .persist import SweepCheckpoint, checkpointed_sweep, clear_sweep_checkpoint, fingerprint
 from .provenance import provenance
 from .solutions import SteadySolution
 from .steady import Pipeline
 from .validate.reference import strip_overlay, strip_profile
+from .vdp import add_van_der_pauw
 
+log = logging.getLogger(__name__)
 FIELD_SCALE_NOTE = ("field scale: phi = (e/2) B X_yy tau (Eq. 1); the paper's Omega tau "
                     "uses e B X_yy, i.e. twice this phi for the same B (SPEC §9.1)")
 TWO_TERMINAL = "two_terminal"
@@ -42,24 +48,44 @@ class RunResult:
     sweep_solutions: dict = field(default_factory=dict)  # index -> SteadySolution
 
 
-def run(spec: RunSpec, *, progress=True, n_profile=401, out_dir=None, resume=False):
+def run(spec: RunSpec, *, progress=True, n_profile=401, out_dir=None, resume=False, setup=None,
+        checkpoint_tag=""):
     """Solve a validated :class:`RunSpec`; returns a :class:`RunResult`.
 
-    With ``out_dir``, finished chunks of a field sweep are checkpointed there
-    as they complete; ``resume=True`` reuses the chunks of a killed run of the
-    same configuration and mesh (:mod:`omm_fem.persist`).
+    With ``out_dir``, finished chunks of a field sweep (and of the sweeps of
+    measurements with their own drive) are checkpointed there as they
+    complete; ``resume=True`` reuses the chunks of a killed run of the same
+    configuration and mesh (:mod:`omm_fem.persist`). A parameter sweep
+    (:mod:`omm_fem.paramsweep`) passes ``setup``, ``spec -> (Problem, Pipeline)``
+    reusing its cached mesh and factorisations, and a ``checkpoint_tag`` per point.
     """
+    if out_dir is not None and not resume and not checkpoint_tag:
+        clear_sweep_checkpoint(out_dir)  # a fresh run: no chunk of an earlier run may stay
+    if spec.parameter_sweep is not None and setup is None:
+        from .paramsweep import run_parameter_sweep
+
+        return run_parameter_sweep(spec, progress=progress, n_profile=n_profile,
+                                   out_dir=out_dir, resume=resume)
     t0 = time.perf_counter()
-    problem = spec.build_problem()
-    t_mesh = time.perf_counter()
-    pipe = Pipeline(problem, force_coupled=spec.coupled, linear=spec.linear)
+    accuracy = RunAccuracy()
+    if setup is None:
+        problem = spec.build_problem()
+        t_mesh = time.perf_counter()
+        problem, accuracy = accuracy_for_run(spec, problem)  # [mesh] error_estimate, tolerance
+        pipe = Pipeline(problem, force_coupled=spec.coupled, linear=spec.linear)
+    else:
+        problem, pipe = setup(spec)
+        t_mesh = t0
     terminals = Terminals(pipe, probes=spec.probes)
     circuits = Circuits(pipe, {m.name: m for m in spec.measurements}, spec.probes)
     zeroth = terminals.zeroth_order()
+    t_field = time.perf_counter()
     sol = pipe.at_field(problem.B)
     resp = terminals.response_of(sol)
     own = circuits.at_field(problem.B)
     t_solve = time.perf_counter()
+    log.info("solve at B = %s T: %d scalar solves, %d factorisations, %.1f s", problem.B.tolist(),
+             sol.solves, pipe.omm.factors.factorizations, t_solve - t_field)
     obs = pipe.two_terminal(sol)
     meas = [Measurement(TWO_TERMINAL, pipe.pair, pipe.pair)] + list(spec.measurements)
     warnings, edges = resolution_warnings(spec, problem)
@@ -85,6 +111,8 @@ def run(spec: RunSpec, *, progress=True, n_profile=401, out_dir=None, resume=Fal
         "measurements": {},
         "warnings": warnings,
     }
+    results.update(accuracy.entries)  # error_estimate, refinement (omm_fem.accuracy)
+    results["warnings"] += accuracy.warnings
     named = {m.name: m for m in meas}
     steady = SteadySolution(pipe, sol, terminals, named, own=own)
     for m in meas[1:]:
@@ -100,21 +128,30 @@ def run(spec: RunSpec, *, progress=True, n_profile=401, out_dir=None, resume=Fal
     kept, timing = {}, {}
     if spec.sweep is not None:
         ckpt = None if out_dir is None else SweepCheckpoint(
-            out_dir, fingerprint(spec.config, problem.mesh, problem.order), pipe.disc.contact_names)
+            out_dir, fingerprint(spec.config, problem.mesh, problem.order), pipe.disc.contact_names,
+            tag=checkpoint_tag)
         sw = spec.sweep
         mine = [m for m in meas[1:] if m.name not in circuits.own]
         done = checkpointed_sweep(pipe, sw.fields, terminals=terminals, measurements=mine,
                                   keep=spec.output.vtu_sweep_points, method=sw.method,
                                   workers=sw.workers, checkpoint=ckpt, resume=resume,
                                   progress=progress)
-        timing["sweep_fields_from_checkpoint"] = done.reused
-        own_sweep = circuits.sweep(np.asarray(sw.fields), named, method=sw.method,
-                                   progress=progress) if circuits.own else {}
+        def own_checkpoint(k, pair):  # one per drive pair: chunk_[TAG]dK_NNNN.npz
+            return None if out_dir is None else SweepCheckpoint(
+                out_dir, fingerprint({"config": spec.config, "drive": list(pair)}, problem.mesh,
+                                     problem.order), pipe.disc.contact_names,
+                tag=f"{checkpoint_tag}d{k + 1}")
+
+        own_sweep, reused = circuits.checkpointed_sweep(
+            np.asarray(sw.fields), named, checkpoint_for=own_checkpoint, resume=resume,
+            method=sw.method, workers=sw.workers, progress=progress)
+        timing["sweep_fields_from_checkpoint"] = done.reused + reused
         results["sweep"] = sweep_results(spec, pipe, terminals, zeroth, meas, done, own_sweep)
         kept = {k: SteadySolution(pipe, s, terminals, named) for k, s in done.kept.items()}
+    add_van_der_pauw(results, problem.mesh, pipe.disc.contact_names, spec.measurements)
     t_end = time.perf_counter()
     results["timing"] = {**timing, "mesh_s": t_mesh - t0, "solve_s": t_solve - t_mesh,
-                         "total_s": t_end - t0}
+                         "total_s": t_end - t0, "peak_rss_MB": peak_rss_mb()}
     results["provenance"] = provenance(spec.config)
     return RunResult(results=results, spec=spec, pipeline=pipe, solution=sol, steady=steady,
                      profile=profile, sweep_solutions=kept)
@@ -128,7 +165,9 @@ def resolution_warnings(spec, problem):
     a large alpha, an explicit edge_size coarser than the boundary-layer rule).
 
     Returns (warnings, resolved entries to add: the longest boundary element [m])."""
-    warned = input_warnings(spec)
+    from .geometry.quality import sample_warnings
+
+    warned = input_warnings(spec) + sample_warnings(spec, problem.mesh)  # sizes against L_m
     if spec.geometry["kind"] != "mesh":
         return warned, {}
     mesh = problem.mesh
@@ -144,8 +183,8 @@ def resolution_warnings(spec, problem):
     return warned + [
         f"the mesh file has boundary elements up to {longest:.3g} m, but the boundary layer "
         f"of this run (ell = {spec.resolved['ell_m']:.3g} m) needs <= {need:.3g} m for "
-        f"P{spec.mesh_opts.order} at strip-level accuracy; regenerate the mesh with a "
-        "smaller edge size (e.g. meshes/generate.py --edge-size)"], found
+        f"P{spec.mesh_opts.order} at strip-level accuracy; re-mesh it graded for this run "
+        "with `omm-fem mesh FILE.geo|FILE.msh --config CONFIG.toml --out NEW.msh`"], found
 
 
 def sweep_results(spec, pipe, terminals, zeroth, meas, done, own=None):
