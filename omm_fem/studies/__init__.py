@@ -11,7 +11,8 @@ tests import the modules directly::
 
 Modules: ``bench_fit``, ``bench_pipeline``, ``bench_sweep``, ``fit_formula_bias``,
 ``flake_convergence``,
-``fuzz_report`` (cases from ``fuzz_cases``, shared with tests/test_fuzz.py),
+``fuzz_report`` (cases from ``fuzz_cases``, shared with tests/test_fuzz.py, and the
+end-to-end cases of ``fuzz_attacks`` / ``fuzz_io_attacks``, run by ``fuzz_runner``),
 ``transient_benchmark``, ``transient_convergence``, ``xtensor_benchmark``,
 ``xtensor_fig2``. Nothing is imported here: a study loads its dependencies
 (gmsh, hypothesis, matplotlib for figures) only when it is used.
