@@ -159,9 +159,11 @@ def estimate_dofs(g, size, edge, order):
     with np.errstate(over="ignore", invalid="ignore"):
         per, area = (np.float64(v) for v in perimeter_area(g))
     size, edge = np.float64(size), np.float64(edge)  # numpy: overflow gives inf, not an exception
-    h_edge = EDGE_TARGET * edge
-    d_end = LAYER * edge + (size - h_edge) / GROWTH
+    if np.isfinite(per) and per > edge:
+        size = min(size, per)  # an element larger than the whole outline meshes like one as large
     with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+        h_edge = EDGE_TARGET * edge
+        d_end = LAYER * edge + (size - h_edge) / GROWTH  # inf for a size near the float max
         d = np.linspace(0.0, d_end, 2000)
         h = np.minimum(size, h_edge + GROWTH * np.maximum(0.0, d - LAYER * edge))
         excess = float(np.trapezoid(1.0 / (0.866 * h**2) - 1.0 / (0.866 * size**2), d))
