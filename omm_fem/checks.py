@@ -20,7 +20,8 @@ import numpy as np
 from .errors import OmmError, bad_value, shorten
 
 __all__ = ["is_real", "is_integer", "real", "finite", "integer", "boolean", "choice", "keys",
-           "fits_float", "OVERFLOW", "file_problem", "size_text"]
+           "fits_float", "OVERFLOW", "file_problem", "size_text", "MAX_NESTING", "too_deep",
+           "path_text"]
 
 _REAL = (int, float)
 _REAL_NUMPY = (int, float, np.integer, np.floating)
@@ -326,3 +327,38 @@ def file_problem(path, limit):
     if st.st_size > limit:
         return f"is {size_text(st.st_size)}, above the limit of {size_text(limit)}"
     return None
+
+
+MAX_NESTING = 32  # the deepest arrays and tables an input holds (the schemas need 5)
+
+
+def too_deep(data, limit=MAX_NESTING):
+    """The key path of the first value of ``data`` nested more than ``limit`` arrays or
+    tables deep, or ``None``.
+
+    Walked without recursion, so that no depth exhausts the stack: deeper values
+    (a dotted key has no depth limit in TOML) would break ``repr``, ``copy`` and
+    JSON of the input further on.
+
+    Returns
+    -------
+    tuple or None
+        The keys (str) and list indices (int) from the top down to the first value
+        below ``limit`` levels.
+    """
+    stack = [(data, ())]
+    while stack:
+        node, path = stack.pop()
+        if len(path) > limit:
+            return path
+        if isinstance(node, dict):
+            stack.extend((v, path + (k,)) for k, v in node.items())
+        elif isinstance(node, (list, tuple)):
+            stack.extend((v, path + (i,)) for i, v in enumerate(node))
+    return None
+
+
+def path_text(path, limit=60):
+    """``a.b[0].c`` of a key path, shortened to about ``limit`` characters."""
+    text = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in path).lstrip(".")
+    return shorten(text, limit, limit // 2 - 3)

@@ -27,6 +27,10 @@ import numpy as np
 from .checks import is_integer, is_real
 from .errors import OmmError, bad_value
 
+# the largest |n| [C/m^2] of a state read back (a final_state.npz, a checkpoint): no drive
+# within the contact limits comes near it, and the norms of such a state overflow
+MAX_STATE_C_PER_M2 = 1e100
+
 
 def jsonable(obj):
     """``obj`` with numpy arrays and scalars as plain Python values (non-finite floats -> None,
@@ -280,9 +284,10 @@ class Contents:
             raise self.error(bad_value(where, v, f"expected {_KINDS[kind]}{rng}"))
         return v
 
-    def array(self, arrays, name, shape=None, *, finite=True):
+    def array(self, arrays, name, shape=None, *, finite=True, bound=None):
         """``arrays[name]``: numeric, of ``shape`` (None entries: any length; None: any
-        shape) and, with ``finite``, without nan or inf."""
+        shape), with ``finite`` without nan or inf, with ``bound`` of magnitude at most
+        ``bound`` (:data:`MAX_STATE_C_PER_M2` for n in C/m^2)."""
         if name not in arrays:
             raise self.error(f"it has no array {name!r}")
         a = arrays[name]
@@ -295,6 +300,10 @@ class Contents:
                              f"numbers{want}")
         if finite and not np.all(np.isfinite(a)):
             raise self.error(f"array {name!r} holds non-finite values (nan or inf)")
+        if bound is not None and a.size and float(np.abs(a).max()) > bound:
+            raise self.error(f"array {name!r} holds values up to {float(np.abs(a).max()):.3g}, "
+                             f"above {bound:.3g} (n of at most MAX_STATE_C_PER_M2 = "
+                             f"{MAX_STATE_C_PER_M2:g} C/m^2)")
         return a
 
 

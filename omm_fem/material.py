@@ -21,6 +21,7 @@ X_UNITS = {"1/kg": 1.0, "1/m_e": 1.0 / M_E}
 ALPHA_MAX = 1.0  # |alpha| < ALPHA_MAX: the model is first order in the orbital Hall angle
 ALPHA_WARN = 0.3  # above this |alpha| a run warns: the neglected O(alpha^4) terms grow
 NORMAL_MIN = sys.float_info.min  # smallest normal float, 2.2e-308
+MOBILITY_MAX = 1.0e6  # mu_e [m^2/(V s)] accepted: 300 times the best 2D electron gases (3e3)
 
 
 def _scales(D, tau, sigma):
@@ -68,7 +69,8 @@ class Material:
     sigma : float
         Sheet conductance [S], > 0.
     mobility : float
-        Electron mobility mu_e [m^2/(V s)], >= 0 (enters the drift term only).
+        Electron mobility mu_e [m^2/(V s)], in [0, MOBILITY_MAX = 1e6] (enters the drift
+        term only).
     X : array_like, shape (3, 3)
         Symmetric inverse-mass tensor [1/kg].
     """
@@ -102,8 +104,11 @@ class Material:
                                      "its O(alpha^2) correction)"))
         object.__setattr__(self, "alpha", alpha)
         mob = finite(f"{p}.mobility", self.mobility)
-        if mob < 0:
-            raise OmmError(bad_value(f"{p}.mobility", mob, "must be >= 0 (m^2/(V s))"))
+        if not 0 <= mob <= MOBILITY_MAX:
+            raise OmmError(bad_value(f"{p}.mobility", mob, f"must be in [0, {MOBILITY_MAX:g}] "
+                                     "m^2/(V s) (MOBILITY_MAX: 300 times the mobility of the "
+                                     "cleanest 2D electron gases; beyond it the drift term "
+                                     "overflows)"))
         object.__setattr__(self, "mobility", mob)
         try:
             X = np.array(self.X, dtype=float)

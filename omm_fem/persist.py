@@ -27,11 +27,14 @@ from pathlib import Path
 
 import numpy as np
 
+from .checks import file_problem
+from .chunk_checks import check_drive, check_info
 from .errors import OmmError
 from .io import SWEEP_DIR, Contents, atomic_write, ensure_dir, jsonable, remove_sweep_chunks
 from .provenance import config_hash, mesh_hash
 
 FORMAT = 2
+STORE_MAX_BYTES = 2**40  # the largest store read (1 TiB): a bound, checked with the file type
 _PARTS = (("format", "checkpoint format"), ("omm_fem", "omm_fem version"),
           ("config_sha256", "configuration (config hash"), ("mesh_sha256", "mesh (mesh hash"))
 
@@ -96,13 +99,22 @@ class NpzStore:
         Raises
         ------
         OmmError
-            The file cannot be read, or it belongs to another run (fingerprint).
+            The file cannot be read (it is not a regular file: a folder, a FIFO or a
+            device, which is never opened), or it belongs to another run (fingerprint).
         """
         if not self.path.exists():
             return None
         where = f"checkpoint {str(self.path)!r}"
+        problem = file_problem(self.path, STORE_MAX_BYTES)
+        if problem is not None:  # a FIFO would block the read until a writer appears
+            raise OmmError(f"{where} cannot be read (it {problem}); run without --resume to "
+                           "start over")
         try:
-            with np.load(self.path, allow_pickle=False) as z:
+            with open(self.path, "rb") as fh:  # closed even when numpy fails on a damaged zip
+                z = np.load(fh, allow_pickle=False)
+                if not isinstance(z, np.lib.npyio.NpzFile):  # a bare .npy array
+                    raise ValueError("it is a single array, not an .npz archive of metadata "
+                                     "and arrays")
                 data = {k: z[k] for k in z.files}
             if "meta" not in data:
                 raise ValueError(f"it has no config hash (no metadata), only {sorted(data)}")
@@ -181,7 +193,10 @@ class SweepCheckpoint:
         expect : dict, optional
             What the chunk must hold: ``rows`` (its number of fields),
             ``response`` ({key: shape of one row}), ``kept`` (the indices in
-            the chunk of the full solutions to keep) and ``ndofs``.
+            the chunk of the full solutions to keep), ``ndofs`` and ``drive``
+            (current-driven mask, alpha^0 voltages and currents of the contacts:
+            the chunk's contact values must carry that drive); with ``expect``
+            the solver info may hold only what :func:`reproducible_info` keeps.
 
         Raises
         ------
@@ -198,6 +213,8 @@ class SweepCheckpoint:
         meta, data = got
         chk, exp = Contents(self.path(k)), dict(expect or {})
         info = chk.entry(meta, "info", "dict", "info")
+        if expect is not None:  # a run's chunk: its info is echoed into results.json
+            check_info(chk, info)
         solves = chk.entry(meta, "solves", "dict", "solves")
         rows, shapes = exp.get("rows"), exp.get("response")
         names = sorted(key[5:] for key in data if key.startswith("resp_"))
@@ -211,6 +228,7 @@ class SweepCheckpoint:
             rows = arr.shape[0] if rows is None and arr.ndim else rows
             if arr.ndim == 0 or arr.shape[0] != rows:
                 raise chk.error(f"array 'resp_{name}' has shape {arr.shape}, expected {rows} rows")
+        check_drive(chk, response, exp.get("drive"), self.contacts)
         found = set()
         for key in data:
             if key.startswith("kept_"):
@@ -314,14 +332,18 @@ def checkpointed_sweep(pipeline, fields, *, terminals, measurements=(), keep=(),
     method, chunks = sweep_plan(len(fields), method)
     if checkpoint is not None and not resume:
         checkpoint.clear()  # chunks of an earlier run would block a later --resume
-    shapes = ({key: val.shape[1:] for key, val in terminals.zeroth_order().items()}
-              if checkpoint is not None and resume else None)
+    shapes = drive = None
+    if checkpoint is not None and resume:
+        zeroth = terminals.zeroth_order()
+        shapes = {key: val.shape[1:] for key, val in zeroth.items()}
+        drive = ([pipeline.problem.contacts[c].current is not None for c in terminals.contacts],
+                 zeroth["V"][0], zeroth["I"][0])
     executor = False if workers == 1 else process_pool(workers)
     parts, kept, infos, reused = [], {}, [], 0
     try:
         for k, idx in enumerate(chunks):
             expect = {"rows": len(idx), "response": shapes, "ndofs": pipeline.disc.ndofs,
-                      "kept": [i for i, j in enumerate(idx) if j in keep]}
+                      "kept": [i for i, j in enumerate(idx) if j in keep], "drive": drive}
             done = checkpoint.load(k, expect) if (checkpoint is not None and resume) else None
             if done is None:
                 res = sweep_terminals(pipeline, fields[idx], terminals=terminals,

@@ -226,5 +226,6 @@ def boundary_layer_length(materials, fields) -> float:
     for mat in materials:
         for B in fields:
             lam = np.linalg.eigvals(mat.relaxation_matrix(B))
-            ell = min(ell, math.sqrt(mat.D / np.abs(lam).max()))
+            with np.errstate(over="ignore", divide="ignore"):  # inf: no finite layer (tau ~ 1e308)
+                ell = min(ell, math.sqrt(mat.D / np.abs(lam).max()))
     return ell

@@ -7,6 +7,7 @@ Called by :func:`omm_fem.report.write_outputs`; the drawing is
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 
@@ -154,8 +155,12 @@ def write_profiles(res, path):
     note = ""
     if "strip_reference" in r:
         s = r["strip_reference"]
-        note = (f"{s['note']}; max error relative to max$|n^z|$: $n^z$ "
-                f"{ps.sci(s['nz_max_error_rel'], 2)}, $n^y$ {ps.sci(s['ny_max_error_rel'], 2)}")
+        errs = [s.get(k) for k in ("nz_max_error_rel", "ny_max_error_rel")]
+        if all(e is not None and math.isfinite(e) for e in errs):
+            note = (f"{s['note']}; max error relative to max$|n^z|$: $n^z$ "
+                    f"{ps.sci(errs[0], 2)}, $n^y$ {ps.sci(errs[1], 2)}")
+        else:  # alpha = 0: the exact n vanishes, a relative error is undefined
+            note = f"{s['note']}; {s.get('error_note', 'relative errors undefined')}"
     title = (f"cross-section $x$ = {ps.quantity(p['x_m'], 'm')}, $\\mathbf{{B}}$ = "
              f"{_vector(r['field_T'])} T\n" + parameter_line(res, field=False))
     return plotting.plot_profiles(path, p["y_m"], p["n"], p.get("exact"), title=title, note=note)

@@ -23,8 +23,10 @@ Limits, checked before any work (each message names the key and the limit):
 a config file of at most CONFIG_MAX_BYTES (10 MB) and a mesh file of at most
 2 GB (omm_fem.geometry.mesh_io.MESH_MAX_BYTES), both regular files;
 mesh.max_dofs <= MAX_DOFS_LIMIT (5e7); polygons of at most 5000 vertices;
-|alpha| < 1; |contact voltage| <= 1e6 V and |contact current| <= 1e3 A
-(omm_fem.problem.VOLTAGE_MAX, CURRENT_MAX); integers within the float range.
+|alpha| < 1; mobility <= 1e6 m^2/(V s) (omm_fem.material.MOBILITY_MAX);
+|contact voltage| <= 1e6 V and |contact current| <= 1e3 A
+(omm_fem.problem.VOLTAGE_MAX, CURRENT_MAX); integers within the float range;
+arrays and tables at most MAX_NESTING (32) levels deep.
 A run without drive (every contact at one voltage, no current) is refused.
 """
 from __future__ import annotations
@@ -33,7 +35,7 @@ import sys
 
 import numpy as np
 
-from ..checks import file_problem, size_text
+from ..checks import MAX_NESTING, file_problem, path_text, size_text, too_deep
 from ..errors import ConfigError, OmmError, bad_value, shorten, show
 from . import geometry as geom
 from .parameters import point_configs, split_sweep
@@ -118,7 +120,8 @@ def load_toml(path):
     The file must be a regular file (a symbolic link is followed) of at most
     :data:`CONFIG_MAX_BYTES`; both are checked before it is read. Syntax
     errors, integers of more than 4300 digits and nesting too deep to parse
-    are reported as "not valid TOML".
+    are reported as "not valid TOML"; arrays or tables nested more than
+    MAX_NESTING (32) levels deep are refused (:func:`check_nesting`).
     """
     name = show(str(path))
     problem = file_problem(path, CONFIG_MAX_BYTES)
@@ -140,7 +143,7 @@ def load_toml(path):
     except UnicodeDecodeError as exc:
         raise ConfigError(f"config file {name} cannot be read: not UTF-8 text ({exc})") from None
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {name} is not valid TOML: {shorten(exc)}") from None
     except RecursionError:
@@ -151,6 +154,17 @@ def load_toml(path):
         raise ConfigError(f"config file {name} is not valid TOML: an integer literal is too long "
                           f"to read ({shorten(why)})" if "integer" in why
                           else f"config file {name} is not valid TOML: {shorten(why)}") from None
+    check_nesting(data, f"config file {name}: ")
+    return data
+
+
+def check_nesting(cfg, where=""):
+    """Refuse arrays or tables nested more than MAX_NESTING (32) levels deep (ConfigError
+    naming the key): dotted keys and headers nest tables without a parser limit."""
+    path = too_deep(cfg)
+    if path is not None:
+        raise ConfigError(f"{where}{path_text(path)} is nested too deeply: more than "
+                          f"{MAX_NESTING} levels of arrays or tables (MAX_NESTING)")
 
 
 def default_config():
@@ -175,6 +189,7 @@ def parse_config(cfg, *, base_dir=None):
 def _parse(cfg, base_dir):
     if not isinstance(cfg, dict):
         raise ConfigError(f"configuration must be a table, got {type(cfg).__name__}")
+    check_nesting(cfg)
     check_keys("config", cfg, SECTIONS)
     if "waveform" in cfg and "transient" not in cfg:
         raise ConfigError("[[waveform]]: needs a [transient] section (waveforms drive a transient run)")

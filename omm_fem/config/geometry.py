@@ -166,9 +166,11 @@ def graded_dofs(per, area, size, edge, order, loops=None):
     area [m^2] (:func:`estimate_dofs`; ``loops``: its polygon outlines, if any)."""
     per, area = np.float64(per), np.float64(area)
     size, edge = np.float64(size), np.float64(edge)  # numpy: overflow gives inf, not an exception
-    h_edge = EDGE_TARGET * edge
-    d_end = LAYER * edge + (size - h_edge) / GROWTH
+    if np.isfinite(per) and per > edge:
+        size = min(size, per)  # an element larger than the whole outline meshes like one as large
     with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+        h_edge = EDGE_TARGET * edge
+        d_end = LAYER * edge + (size - h_edge) / GROWTH  # inf for a size near the float max
         d = np.linspace(0.0, d_end, 2000)
         h = np.minimum(size, h_edge + GROWTH * np.maximum(0.0, d - LAYER * edge))
         excess = float(np.trapezoid(1.0 / (0.866 * h**2) - 1.0 / (0.866 * size**2), d))

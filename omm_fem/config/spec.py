@@ -6,6 +6,7 @@ mesh gets a new specification from :meth:`RunSpec.with_fields`.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
@@ -120,9 +121,16 @@ def resolve_mesh(geometry, mesh, materials, fields):
     -------
     dict
         ``L_m_m``, ``ell_m``, ``edge_size_m``, ``size_m`` [m] and, for a
-        generated geometry, ``estimated_dofs``.
+        generated geometry, ``estimated_dofs``. ``size_m`` is None for a mesh
+        file (its elements are the file's).
     """
     ell = boundary_layer_length(list(materials.values()), fields)
+    if not math.isfinite(ell):
+        taus = ", ".join(f"material{'' if k == 'all' else '.' + str(k)}.tau = {m.tau!r}"
+                         for k, m in materials.items())
+        raise ConfigError(f"material: the boundary-layer length ell = sqrt(D / max|eig A(B)|) "
+                          f"overflows ({taus}): the relaxation and precession rates underflow; "
+                          "the parameters are far outside any physical range")
     start = TOLERANCE_START if mesh.tolerance is not None else 1  # adaptivity refines from there
     edge = mesh.edge_size or start * ell / EDGE_FRACTION[mesh.order]
     out = {"L_m_m": {str(k): m.L_m for k, m in materials.items()}, "ell_m": ell,

@@ -51,6 +51,13 @@ def vector3(path, value, *, nonzero=False):
     v = np.array([number(f"{path}[{k}]", x) for k, x in enumerate(value)])
     if nonzero and not np.abs(v).max() > 0:
         raise ConfigError(bad_value(path, value, "must be a non-zero vector"))
+    if nonzero:  # a direction: v / |v| must be computable as written, sqrt(x^2 + y^2 + z^2)
+        with np.errstate(over="ignore", under="ignore"):
+            length = float(np.sqrt(np.dot(v, v)))
+        if not (np.isfinite(length) and length >= np.finfo(float).tiny):
+            raise ConfigError(bad_value(path, value, "must be a direction whose length "
+                                        "sqrt(x^2 + y^2 + z^2) neither overflows nor underflows "
+                                        "(components of magnitude about 1e-154 to 1e154)"))
     return v
 
 

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..checks import file_problem
+from ..checks import file_problem, fits_float
 from ..config import load_toml, parse_config
 from ..config.geometry import strip_width
 from ..config.sections import MATERIAL_KEYS, SINGLE, parse_materials
 from ..config.values import check_keys, string, table, vector3
-from ..errors import ConfigError, shorten
+from ..errors import ConfigError, bad_value, shorten
 from ..problem import boundary_layer_length
 
 QUANTITIES = {"mr": "(R(B) - R(0)) / R(0)", "R_ohm": "R(B) [Ohm]", "rho": "the solver's rho(B)"}
@@ -208,7 +208,12 @@ def _read_csv(path, where):
         text = p.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{where}: {str(p)!r} cannot be read: {exc}") from None
-    rows = [r for r in csv.reader(io.StringIO(text)) if r and not r[0].lstrip().startswith("#")]
+    try:
+        rows = [r for r in csv.reader(io.StringIO(text))
+                if r and not r[0].lstrip().startswith("#")]
+    except csv.Error as exc:  # a field above csv.field_size_limit() (131072 characters)
+        raise ConfigError(f"{where}: {shorten(str(p))!r} is not a readable CSV table: "
+                          f"{shorten(exc)}") from None
     if len(rows) < 2:
         raise ConfigError(f"{where}: {str(p)!r} needs a header line and at least one data row")
     header = [h.strip() for h in rows[0]]
@@ -298,8 +303,9 @@ def _parameter(path, entry, datasets):
     for key in ("value", "min", "max"):
         v = entry.get(key)
         if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))
-                              or math.isnan(float(v))):
-            raise ConfigError(f"{where}.{key} = {v!r} is invalid: expected a number")
+                              or not fits_float(v) or math.isnan(float(v))):
+            raise ConfigError(bad_value(f"{where}.{key}", v, "expected a number" + (
+                "" if fits_float(v) else " (got an integer beyond the float range)")))
         num[key] = None if v is None else float(v)
     value = num["value"]
     if value is None:

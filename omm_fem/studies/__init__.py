@@ -9,10 +9,10 @@ tests import the modules directly::
     res = flake_convergence.run(levels=2)
     print(flake_convergence.table(res))
 
-Modules: ``bench_fit``, ``bench_memory``, ``bench_pipeline``, ``bench_sweep``,
-``fit_formula_bias``,
-``error_estimates``, ``flake_convergence``,
-``fuzz_report`` (cases from ``fuzz_cases``, shared with tests/test_fuzz.py),
+Modules: ``bench_cheap``, ``bench_fit``, ``bench_memory``, ``bench_pipeline``, ``bench_sweep``,
+``fit_formula_bias``, ``error_estimates``, ``flake_convergence``,
+``fuzz_report`` (cases from ``fuzz_cases``, shared with tests/test_fuzz.py, and the
+end-to-end cases of ``fuzz_attacks`` / ``fuzz_io_attacks``, run by ``fuzz_runner``),
 ``transient_benchmark``, ``transient_convergence``, ``xtensor_benchmark``,
 ``xtensor_fig2``. Nothing is imported here: a study loads its dependencies
 (gmsh, hypothesis, matplotlib for figures) only when it is used.

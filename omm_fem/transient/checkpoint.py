@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import bad_value
-from ..io import TRANSIENT_CHECKPOINT, Contents
+from ..io import MAX_STATE_C_PER_M2, TRANSIENT_CHECKPOINT, Contents
 from ..persist import NpzStore
 from ..persist import fingerprint as run_fingerprint
 from .limits import MAX_STEPS
@@ -165,7 +165,7 @@ def check_saved(saved, path, *, stepper, recorder):
 
     Checks every entry that :meth:`Checkpoint.restore` uses: present and of
     its type; the states (n, BDF2's previous n, the VTU snapshot states, the
-    GIF frames) of the mesh's shapes and finite; time, step counters and
+    GIF frames) of the mesh's shapes, finite and of at most MAX_STATE_C_PER_M2; time, step counters and
     recorded times within the run (0 <= t <= t_end, at most MAX_STEPS steps).
 
     Raises
@@ -195,9 +195,10 @@ def check_saved(saved, path, *, stepper, recorder):
         c.entry(sc, "on_grid", "bool", "stepper.on_grid")
         h = c.entry(sc, "h_prev", "float", "stepper.h_prev", low=0.0, high=t_end, optional=True)
         _positive(c, h, "stepper.h_prev")
-    c.array(arrays, "stepper_n", (3, nfree))
+    big = MAX_STATE_C_PER_M2 / stepper.system.units.density  # the states are scaled
+    c.array(arrays, "stepper_n", (3, nfree), bound=big)
     if "stepper_n_prev" in arrays:
-        c.array(arrays, "stepper_n_prev", (3, nfree))
+        c.array(arrays, "stepper_n_prev", (3, nfree), bound=big)
     sm = c.entry(meta, "stats", "dict", "step statistics")
     steps = c.entry(sm, "steps", "int", "stats.steps", low=1, high=MAX_STEPS)
     c.entry(sm, "rejected", "int", "stats.rejected", low=0, high=MAX_STEPS)
@@ -229,7 +230,7 @@ def check_saved(saved, path, *, stepper, recorder):
                             and np.all(np.diff(ts) >= 0)):
         raise c.error(f"its trace times (t_s, {ts.size} rows) are not increasing times in "
                       f"[0, t = {t!r}] s")
-    _check_recorder(c, meta, arrays, recorder, t, steps, nfree)
+    _check_recorder(c, meta, arrays, recorder, t, steps, nfree, big)
 
 
 def _positive(c, v, where):
@@ -237,20 +238,21 @@ def _positive(c, v, where):
         raise c.error(bad_value(where, v, "expected a time > 0"))
 
 
-def _check_recorder(c, meta, arrays, recorder, t, steps, nfree):
+def _check_recorder(c, meta, arrays, recorder, t, steps, nfree, big):
     tspec = recorder.tspec
     rm = c.entry(meta, "recorder", "dict", "recorder state")
     c.entry(rm, "k", "int", "recorder.k", low=steps + 1, high=steps + 1)
     done = c.entry(rm, "vtu_done", "int", "recorder.vtu_done", low=0, high=len(tspec.vtu_times))
-    for key, most, arr, shape in (("snap_times", done, "recorder_snap_states", (3, nfree)),
-                                  ("frame_times", tspec.gif_frames, "recorder_frames",
-                                   (recorder.nv,))):
+    for key, most, arr, shape, bound in (
+            ("snap_times", done, "recorder_snap_states", (3, nfree), big),
+            ("frame_times", tspec.gif_frames, "recorder_frames", (recorder.nv,),
+             MAX_STATE_C_PER_M2)):
         times = c.entry(rm, key, "list", f"recorder.{key}")
         for j, v in enumerate(times):
             c.entry({"v": v}, "v", "float", f"recorder.{key}[{j}]", low=0.0, high=t)
         if len(times) > most:
             raise c.error(f"recorder.{key} holds {len(times)} times, at most {most} expected")
         if times or arr in arrays:
-            c.array(arrays, arr, (len(times), *shape))
+            c.array(arrays, arr, (len(times), *shape), bound=bound)
     for key in ("t_step", "t_obs"):
         c.entry(rm, key, "float", f"recorder.{key}", low=0.0)

@@ -48,7 +48,7 @@ from ..problem import boundary_layer_length
 from .limits import MAX_GIF_FRAMES, check_steps, shortest_tau
 from .outputs import read_state
 from .stepper import SCHEMES
-from .waveforms import FIELD_TARGETS, Schedule, check_sine, make_waveform
+from .waveforms import FIELD_TARGETS, Schedule, check_drive, check_sine, make_waveform
 
 TRANSIENT_KEYS = {"t_end", "dt", "scheme", "adaptive", "tol", "dt_min", "dt_max", "damped_steps",
                   "initial", "initial_file", "output"}
@@ -204,6 +204,7 @@ def _parse(cfg, spec, base_dir):
                               f"contacts: {sorted(contacts)}")
         check_sine(w, t_end, where=f"waveform[{k}]")
         waves.append(w)
+    check_drive(waves, contacts)
     breaks = {float(p) for w in waves for p in w.breakpoints() if 0.0 < p < t_end}
     check_steps(t_end=t_end, dt=dt, tau=shortest_tau(spec.materials.values()),
                 breakpoints=len(breaks), adaptive=adaptive, dt_min=dt_min, dt_max=dt_max)

@@ -21,7 +21,7 @@ from xml.sax.saxutils import quoteattr
 import numpy as np
 
 from ..errors import ConfigError
-from ..io import atomic_write, ensure_dir, write_csv, write_json, write_vtu
+from ..io import MAX_STATE_C_PER_M2, atomic_write, ensure_dir, write_csv, write_json, write_vtu
 from ..logs import log_written
 from ..postprocess import cell_currents
 from ..schemas import SCHEMA_VERSION
@@ -120,14 +120,15 @@ def read_state(path, where="transient.initial_file"):
     ------
     ConfigError
         Naming ``where``: the file is not such a file (unreadable, truncated,
-        keys or shapes missing, values not finite).
+        keys or shapes missing, values not finite or with |n| above
+        :data:`MAX_STATE_C_PER_M2`).
     """
     head = f"{where} = {str(path)!r} is invalid"
     what = "expected a final_state.npz written by an earlier transient run"
     if not zipfile.is_zipfile(path):
         raise ConfigError(f"{head}: not an .npz archive (truncated or another format); {what}")
     try:
-        with np.load(path, allow_pickle=False) as data:
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as data:
             arrays = {k: data[k] for k in STATE_KEYS & set(data.files)}
             files = sorted(data.files)
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
@@ -146,4 +147,9 @@ def read_state(path, where="transient.initial_file"):
                           f"{pts.shape}, expected (3, ndofs) and (2, nvertices)")
     if not (np.all(np.isfinite(n)) and np.all(np.isfinite(pts))):
         raise ConfigError(f"{head}: it holds non-finite values")
+    big = float(np.abs(n).max(initial=0.0))
+    if big > MAX_STATE_C_PER_M2:
+        raise ConfigError(f"{head}: |n| reaches {big:.3g} C/m^2, above MAX_STATE_C_PER_M2 = "
+                          f"{MAX_STATE_C_PER_M2:g} C/m^2 (no drive within the contact limits "
+                          f"comes near it, and the norms of such a state overflow); {what}")
     return n, pts, int(order)

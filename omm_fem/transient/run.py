@@ -1,6 +1,7 @@
 """A configured transient run: build once, step, record traces and snapshots."""
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,13 @@ from .stepper import Stepper, StepStats
 from .system import TransientSystem
 from .traces import Observation, Tracer, two_terminal
 from .waveforms import Schedule
+
+NO_DRIVE_NOTE = ("Delta I/I0, rho and the relative differences are undefined: no drive at "
+                 "t_end (I0 = 0 or V0 = 0)")
+ZERO_DI_NOTE = ("final_delta_I_over_I0_rel_diff is undefined: the steady Delta I/I0 of the "
+                "t_end drive is 0 (alpha = 0: no orbital Hall effect)")
+ZERO_STEADY_NOTE = ("final_state_rel_diff is undefined: the steady state of the t_end drive is "
+                    "zero to floating-point precision (its norm underflows)")
 
 
 @dataclass
@@ -218,6 +226,7 @@ def simulate(system, tspec, *, progress=True, reference=True, measurements=(), c
     nfull = np.zeros((3, system.disc.ndofs))
     nfull[:, system.free] = n
     traces = tracer.arrays()
+    _check_finite(nfull, traces, tspec, resumed=saved is not None)
     results = {
         "mesh": {"nodes": int(nv), "elements": int(system.problem.mesh.t.shape[1]),
                  "dofs": int(system.disc.ndofs), "order": system.problem.order},
@@ -247,11 +256,17 @@ def simulate(system, tspec, *, progress=True, reference=True, measurements=(), c
         tt = two_terminal(system.pipeline, sol, V0, I0)
         ref = {k: tt[k] for k in ("delta_I_over_I0", "rho")}
         ref["norm_n_C_per_m"] = system.norm(ns) * u.density * u.length
-        fin = results["final"]["delta_I_over_I0"]
-        ref["final_delta_I_over_I0_rel_diff"] = (abs(fin / tt["delta_I_over_I0"] - 1)
-                                                 if tt["delta_I_over_I0"] else None)
+        fin, dI = results["final"]["delta_I_over_I0"], tt["delta_I_over_I0"]
+        ref["final_delta_I_over_I0_rel_diff"] = (abs(fin / dI - 1) if math.isfinite(fin)
+                                                 and math.isfinite(dI) and dI else None)
         ref["final_state_rel_diff"] = (system.norm(n - ns) / system.norm(ns)
                                        if system.norm(ns) else None)
+        notes = [NO_DRIVE_NOTE] if not math.isfinite(dI) else [
+            note for key, note in (("final_delta_I_over_I0_rel_diff", ZERO_DI_NOTE),
+                                   ("final_state_rel_diff", ZERO_STEADY_NOTE))
+            if ref[key] is None]
+        if notes:
+            ref["note"] = "; ".join(notes)
         results["steady_at_t_end"] = ref
         results["timing"]["reference_s"] = time.perf_counter() - a
     if saved is not None:
@@ -263,10 +278,33 @@ def simulate(system, tspec, *, progress=True, reference=True, measurements=(), c
                            else checkpoint.path)
 
 
+RATIOS = ("rho", "delta_I_over_I0", "resistance_ohm", "resistance0_ohm", "R_ohm", "R0_ohm")
+
+
+def _check_finite(nfull, traces, tspec, *, resumed):
+    """Refuse a run whose state or traces overflowed: only a ratio may be undefined (NaN while
+    the drive is off, or of a vanishing R0), nothing may be infinite."""
+    bad = [k for k, v in traces.items() if np.isinf(v).any() or (
+        k.rsplit(".", 1)[-1] not in RATIOS and np.isnan(v).any())]
+    if not bad and np.all(np.isfinite(nfull)):
+        return
+    source = ("the resumed checkpoint" if resumed else f"transient.initial_file = "
+              f"{str(tspec.initial_file)!r}" if tspec.initial == "file" else "the input")
+    raise OmmError(f"transient: the run produced non-finite values ({', '.join(bad[:4]) or 'n'}"
+                   f"{', ...' if len(bad) > 4 else ''}): {source} holds values too large for "
+                   "the model (the state n overflows); check it, or start from "
+                   "transient.initial = 'zero'")
+
+
 def _vertex_values(system, nz_free, nv):
     full = np.zeros(system.disc.ndofs)
     full[system.free] = nz_free
     return full[:nv] * system.units.density
+
+
+def _num(v, fmt):
+    """``v`` formatted, or "undefined" for NaN (a ratio without drive or of a vanishing R0)."""
+    return format(v, fmt) if math.isfinite(v) else "undefined"
 
 
 def summary(result):
@@ -283,18 +321,22 @@ def summary(result):
         f"{tr['steps']} steps (h {tr['h_min_s']:.3g} .. {tr['h_max_s']:.3g} s"
         + (f", {tr['rejected_steps']} rejected" if tr["adaptive"] else "") + ")",
         f"linear algebra: {tr['factorizations']} factorizations, {tr['back_solves']} back-solves",
-        f"at t_end: Delta I/I0 = {fin['delta_I_over_I0']:.6e}, rho = {fin['rho']:.6e}, "
-        f"int n^z = {fin['int_n_z_C']:.4e} C",
+        (f"at t_end: Delta I/I0 = {fin['delta_I_over_I0']:.6e}, rho = {fin['rho']:.6e}, "
+         if math.isfinite(fin["delta_I_over_I0"]) else
+         "at t_end: Delta I/I0 and rho undefined (no drive at t_end), ")
+        + f"int n^z = {fin['int_n_z_C']:.4e} C",
     ]
     for name in r.get("measurements", {}):
-        lines.append(f"  {name}: R = {fin[name + '.R_ohm']:.8g} Ohm, R0 = "
-                     f"{fin[name + '.R0_ohm']:.8g} Ohm, rho = {fin[name + '.rho']:.6e}")
+        lines.append(f"  {name}: R = {_num(fin[name + '.R_ohm'], '.8g')} Ohm, R0 = "
+                     f"{_num(fin[name + '.R0_ohm'], '.8g')} Ohm, "
+                     f"rho = {_num(fin[name + '.rho'], '.6e')}")
     if "steady_at_t_end" in r:
         s = r["steady_at_t_end"]
         d = s["final_delta_I_over_I0_rel_diff"]
-        lines.append(f"steady state of the t_end drive and field: Delta I/I0 = "
-                     f"{s['delta_I_over_I0']:.6e}" + (f" (relative difference {d:.1e})"
-                                                       if d is not None else ""))
+        lines.append("steady state of the t_end drive and field: " + (
+            f"Delta I/I0 = {s['delta_I_over_I0']:.6e}" if s.get("note") != NO_DRIVE_NOTE
+            else s["note"])
+            + (f" (relative difference {d:.1e})" if d is not None else ""))
     if tr["field_varies"] and tr["scheme"] != "strang":
         lines.append("note: B(t) varies and the scheme is implicit in the precession, so each "
                      "new field costs a factorization; scheme = 'strang' needs only one")

@@ -22,7 +22,10 @@ step and a damped restart); a ``sine`` has ``|phase| <= MAX_PHASE_RAD`` and,
 in a configured run, at most :data:`MAX_SINE_PERIODS` periods between its
 start and t_end (:func:`check_sine`): beyond ~1e9 periods the double-precision
 argument of ``sin`` has lost its sub-microradian digits, and an infinite one
-has no value at all.
+has no value at all. The waveforms on one contact can together drive at most
+the contact caps |voltage| <= VOLTAGE_MAX, |current| <= CURRENT_MAX of
+:mod:`omm_fem.problem` (:func:`check_drive`): the sum of their peaks
+:meth:`Waveform.peak` bounds the drive at every time.
 """
 from __future__ import annotations
 
@@ -34,6 +37,7 @@ import numpy as np
 
 from ..checks import choice, real
 from ..errors import OmmError, bad_value
+from ..problem import CURRENT_MAX, VOLTAGE_MAX
 
 MAX_TABLE_KNOTS = 10_000  # knots of one table waveform
 MAX_PHASE_RAD = 1.0e6  # |phase| of a sine [rad] (a phase counts modulo 2 pi)
@@ -134,6 +138,16 @@ class Waveform:
         """The knots and values of a table as arrays (converted once, not at every call)."""
         return np.asarray(self.t, float), np.asarray(self.values, float)
 
+    def peak(self):
+        """The largest |value| at any time: ``max |values|`` of a table, ``|offset| +
+        |amplitude|`` of a sine, ``max(|offset|, |offset + amplitude|)`` of the others (their
+        shape lies in [0, 1]); inf if that overflows."""
+        if self.kind == "table":
+            return max(abs(v) for v in self.values)
+        if self.kind == "sine":
+            return abs(self.offset) + abs(self.amplitude)
+        return max(abs(self.offset), abs(self.offset + self.amplitude))
+
     def breakpoints(self):
         """Times [s] where the value or its slope is discontinuous."""
         k = self.kind
@@ -189,6 +203,43 @@ def make_waveform(tab, where="waveform"):
                                  f"must be in [-{MAX_PHASE_RAD:g}, {MAX_PHASE_RAD:g}] rad "
                                  "(MAX_PHASE_RAD; a phase counts modulo 2 pi)"))
     return Waveform(target=target, kind=kind, **kw)
+
+
+def check_drive(waveforms, contacts, where="waveform"):
+    """Refuse contact waveforms that can drive a contact beyond its cap (before any work).
+
+    The drive of a contact with waveforms is the sum of their values, bounded by the sum
+    of their :meth:`Waveform.peak`; it must stay within ``|voltage| <= VOLTAGE_MAX`` or
+    ``|current| <= CURRENT_MAX`` (whichever the contact is configured with).
+
+    Parameters
+    ----------
+    waveforms : sequence of Waveform
+        ``where[k]`` names the k-th in messages.
+    contacts : dict[str, Contact]
+
+    Raises
+    ------
+    OmmError
+        Naming the waveforms on the contact, their peak and the cap.
+    """
+    on = {}
+    for k, w in enumerate(waveforms):
+        name = w.target[len("contacts."):] if w.target.startswith("contacts.") else None
+        if name in contacts:
+            on.setdefault(name, []).append(k)
+    for name, ks in on.items():
+        c = contacts[name]
+        key, cap, unit = (("voltage", VOLTAGE_MAX, "V") if c.voltage is not None
+                          else ("current", CURRENT_MAX, "A"))
+        peak = sum(waveforms[k].peak() for k in ks)
+        if not peak <= cap:
+            keys = ", ".join(f"{where}[{k}]" for k in ks)
+            raise OmmError(f"{keys} (target = 'contacts.{name}'): the {key} reaches up to "
+                           f"{peak:.3g} {unit} (the sum of the waveforms' largest |value|, "
+                           f"Waveform.peak), beyond the contact cap |{key}| <= {cap:g} {unit} "
+                           f"({key.upper()}_MAX: the largest drive of a sample this solver "
+                           "accepts)")
 
 
 def check_sine(w, t_end, where="waveform"):
@@ -260,6 +311,7 @@ class Schedule:
                 raise OmmError(bad_value(f"waveform[{k}].target", w.target,
                                          f"no such contact; contacts: {sorted(self.contacts)}"))
             self._drive.setdefault(name, []).append(w)
+        check_drive(self.waveforms, self.contacts)
 
     @property
     def field_varies(self):
