@@ -103,8 +103,11 @@ def write_hmr(res, path):
 
 def hmr_figure(res):
     """Figure of a sweep: rho and rho* per measurement, the smooth strip formula,
-    a title and the parameter line."""
+    a title and the parameter line; for a parameter x field grid
+    (:func:`parameter_hmr_figure`) one curve per parameter value."""
     r = res.results
+    if "parameter_sweep" in r:
+        return parameter_hmr_figure(res)
     sw = r["sweep"]
     if sw["kind"] == "magnitude":
         x, xlabel = sw["B_T"], r"$|\mathbf{B}|$ (T)"
@@ -164,3 +167,29 @@ def write_profiles(res, path):
     title = (f"cross-section $x$ = {ps.quantity(p['x_m'], 'm')}, $\\mathbf{{B}}$ = "
              f"{_vector(r['field_T'])} T\n" + parameter_line(res, field=False))
     return plotting.plot_profiles(path, p["y_m"], p["n"], p.get("exact"), title=title, note=note)
+
+
+def parameter_hmr_figure(res):
+    """Figure of a parameter x field grid: rho(B) and rho*(B) of one measurement
+    (the first [[measure]] with a defined rho, else the two-terminal pair), one
+    curve per value of the swept parameter."""
+    r = res.results
+    ps_ = r["parameter_sweep"]
+    points = [p for p in ps_["points"] if "sweep" in p]
+    sw0 = points[0]["sweep"]
+    names = [n for n, m in sw0.get("measurements", {}).items() if _finite(m["rho"])]
+    name = names[0] if names else None
+    x, xlabel = ((sw0["B_T"], r"$|\mathbf{B}|$ (T)") if sw0["kind"] == "magnitude"
+                 else (sw0["angle_deg"], "field angle (°)"))
+    curves = {}
+    for p in points:
+        m = p["sweep"]["measurements"][name] if name else p["sweep"]
+        value = (ps.quantity(p["value"], ps_["unit"]) if ps_["unit"]
+                 else f"{float(p['value']):.4g}")
+        curves[f"{ps_['parameter']} = {value}"] = (
+            m["rho"], m.get("rho_star") if _finite(m.get("rho_star")) else None)
+    what = f"measurement {name}" if name else "two-terminal pair"
+    title = (f"Orbital Hanle magnetoresistance of the {what}: {ps_['parameter']} over "
+             f"{len(points)} values, {len(x)} fields each")
+    return plotting.hmr_figure(x, curves, None, xlabel=xlabel, note=ps.FACTOR_TWO_NOTE,
+                               title=title, params=parameter_line(res))

@@ -111,6 +111,28 @@ def test_parameter_sweep_config_runs_as_printed(tmp_path):
                                           conf["values"]["num"]), rtol=1e-12)
     res = json.loads((tmp_path / "out" / "results.json").read_text())
     assert len(res["parameter_sweep"]["points"]) == conf["values"]["num"]
+    assert (tmp_path / "out" / "hmr.png").stat().st_size > 10_000  # one curve per tau
+
+
+def test_parameter_grid_figure_has_a_curve_per_value(tmp_path):
+    """hmr.png of a parameter x field grid draws rho(B) of the first measurement once
+    per swept value, labelled with the value and its SI prefix."""
+    from omm_fem.config import parse_config
+    from omm_fem.run import run
+    from omm_fem.run_figures import hmr_figure
+
+    conf = tomllib.loads(next(b for b in _blocks("toml") if "parameter = " in b))
+    conf["sweep"].update(values=[0.5e-12, 1e-12], B_T=[0.0, 1.0])
+    conf["geometry"].update(length=1.2e-6, arms=[0.4e-6, 0.8e-6], arm_width=0.1e-6,
+                            arm_length=0.15e-6)
+    res = run(parse_config(conf), progress=False)
+    fig = hmr_figure(res)
+    labels = [ln.get_label() for ln in fig.axes[0].get_lines()]
+    assert labels == ["material.tau = 500 fs", "material.tau = 1 ps"]
+    assert any("measurement Rxx" in t.get_text() for t in fig.texts)
+    rho = [p["measurements"]["Rxx"]["rho"] for p in res.results["parameter_sweep"]["points"]]
+    drawn = [ln.get_ydata()[0] for ln in fig.axes[0].get_lines()]
+    assert np.allclose(drawn, rho, rtol=1e-12)  # B = 0 is the run's own field
 
 
 def test_transient_fragment_is_the_example():
