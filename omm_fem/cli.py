@@ -50,8 +50,7 @@ def _cmd_run(args):
 
 def _result(text):
     """Result lines (the summary): on stdout even with --quiet, one log record a line."""
-    for line in text.splitlines():
-        log.info(line, extra=logs.RESULT)
+    logs.say(text)
 
 
 def _prepare(args, spec, *inputs):

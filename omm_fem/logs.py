@@ -372,3 +372,10 @@ def progress(total, desc, unit="it", *, disable=False, logger=None, delay=DELAY_
             bar = cls(total=total, desc=desc, unit=unit, delay=delay, leave=False,
                       dynamic_ncols=True, **kw)
     return Progress(total, desc, unit, disable=disable, logger=logger, delay=delay, bar=bar)
+
+
+def say(text):
+    """Result lines (summaries, reports) on stdout even with --quiet, and in
+    --log-file: one record of the ``omm_fem.cli`` logger a line."""
+    for line in str(text).splitlines():
+        logging.getLogger("omm_fem.cli").info(line, extra=RESULT)

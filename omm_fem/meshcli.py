@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .logs import say
+
 
 def _spec(cfg, base):
     """The RunSpec of a loaded configuration (a transient's B(t) in its mesh resolution)."""
@@ -38,21 +40,21 @@ def _cmd_mesh(args):
         scale = 1e-3  # gmsh (OpenCASCADE) reads CAD files in millimetres
     spec = _spec(_with_file(cfg, args.geometry, scale), base)
     res = spec.resolved
-    print(f"omm-fem mesh: {args.geometry} with the boundary grading of {args.config}: "
+    say(f"omm-fem mesh: {args.geometry} with the boundary grading of {args.config}: "
           f"ell = {res['ell_m']:.3g} m, boundary elements <= {res['edge_size_m']:.3g} m "
-          f"(P{spec.mesh_opts.order})", flush=True)
+          f"(P{spec.mesh_opts.order})")
     made = mesh_user_geometry(args.geometry, args.out_file, edge_size=res["edge_size_m"],
                               size=spec.mesh_opts.size,
                               ungraded=[c.name for c in spec.contacts if c.omm == "reflecting"],
                               scale=spec.geometry["scale"], order=spec.mesh_opts.order,
                               max_dofs=spec.mesh_opts.max_dofs,
                               needed=[c.name for c in spec.contacts] + list(spec.probes))
-    print(f"wrote: {made.path} ({made.mesh.p.shape[1]} nodes, {made.mesh.t.shape[1]} triangles; "
+    say(f"wrote: {made.path} ({made.mesh.p.shape[1]} nodes, {made.mesh.t.shape[1]} triangles; "
           f"graded towards {', '.join(made.graded) or 'nothing'}"
           + (f"; not graded (reflecting): {', '.join(made.ungraded)}" if made.ungraded else "")
           + (f"; physical groups added: {', '.join(made.added)}" if made.added else "") + ")")
-    print(inspect_run(_spec(_with_file(cfg, made.path, scale), base)).text())
-    print(f'use it with: [geometry] kind = "mesh", file = "{made.path}"'
+    say(inspect_run(_spec(_with_file(cfg, made.path, scale), base)).text())
+    say(f'use it with: [geometry] kind = "mesh", file = "{made.path}"'
           + ("" if scale is None else f", scale = {scale!r}"))
     return 0
 
@@ -64,10 +66,10 @@ def _cmd_inspect(args):
 
     cfg = load_toml(args.config)
     ins = inspect_run(_spec(cfg, Path(args.config).parent))
-    print(f"omm-fem inspect: {args.config}")
-    print(ins.text())
+    say(f"omm-fem inspect: {args.config}")
+    say(ins.text())
     if args.png:
-        print(f"wrote: {save_png(ins.plot(), args.png)}")
+        say(f"wrote: {save_png(ins.plot(), args.png)}")
     return 0
 
 

@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 
 from .errors import OmmError
+from .logs import say
 
 MESHES = Path(__file__).resolve().parents[1] / "meshes"  # the shipped meshes (source tree)
 
@@ -308,8 +309,8 @@ def write_starter(kind, out, force=False):
 def _cmd_init(args):
     out = args.out_file or f"{args.kind}.toml"
     path = write_starter(args.kind, out, force=args.force)
-    print(f"wrote {path} ({KINDS[args.kind]['title']})")
-    print(f"run it with: omm-fem run {path} --out {args.kind}-out")
+    say(f"wrote {path} ({KINDS[args.kind]['title']})")
+    say(f"run it with: omm-fem run {path} --out {args.kind}-out")
     return 0
 
 

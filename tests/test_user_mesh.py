@@ -1,6 +1,8 @@
 """A user's own geometry: `omm-fem mesh` grades it like the built-in geometries,
 gmsh 2.2 files keep their tags, `omm-fem inspect` reports before any solve, and
 a sample in the wrong units is warned about (naming geometry.scale)."""
+import json
+
 import meshio
 import numpy as np
 import pytest
@@ -209,6 +211,20 @@ def test_micrometre_file_without_scale_is_warned_about(tmp_path, capsys):
     ok = write_config(tmp_path / "ok.toml", "um.msh", order=1, scale=1e-6)
     assert main(["inspect", str(ok)]) == 0
     assert "geometry.scale" not in capsys.readouterr().out
+
+
+def test_a_transient_on_a_micrometre_file_is_warned_about_too(tmp_path, capsys):
+    """Transient runs report the same input warnings as steady runs (results.json
+    "warnings" and the summary)."""
+    write_msh(tmp_path / "um.msh", 4.1, 1e-7, unit=1e-6)
+    cfg = write_config(tmp_path / "um.toml", "um.msh", order=1)
+    text = cfg.read_text() + ('\n[transient]\nt_end = 2e-13\ndt = 1e-13\n'
+                              '[[waveform]]\ntarget = "B.x"\nkind = "step"\namplitude = 1.0\n')
+    cfg.write_text(text)
+    assert main(["run", str(cfg), "--out", str(tmp_path / "tr"), "--quiet"]) == 0
+    res = json.loads((tmp_path / "tr" / "results.json").read_text())
+    assert any("geometry.scale = 1e-6" in w for w in res["warnings"])
+    assert "WARNING: geometry.file" in capsys.readouterr().out
 
 
 def test_scale_warnings_name_scale_outside_the_L_m_range():

@@ -106,6 +106,9 @@ def run_transient(spec, tspec, *, progress=True, out_dir=None, resume=False):
                    measurements=getattr(spec, "measurements", ()), checkpoint=ckpt, resume=resume)
     res.results["input"] = spec.config
     res.results["resolved"] = dict(spec.resolved)
+    from ..run import resolution_warnings  # the steady run's: sample size, units, coarse files
+
+    res.results["warnings"] = resolution_warnings(spec, problem)[0]
     res.results["timing"]["setup_s"] = setup
     res.results["provenance"] = provenance(spec.config)
     return res
@@ -340,6 +343,7 @@ def summary(result):
     if tr["field_varies"] and tr["scheme"] != "strang":
         lines.append("note: B(t) varies and the scheme is implicit in the precession, so each "
                      "new field costs a factorization; scheme = 'strang' needs only one")
+    lines += [f"WARNING: {w}" for w in r.get("warnings", [])]
     t = r["timing"]
     run_part = (f"resumed at step {t['resume']['from_step']}; stepping and traces count the "
                 "whole run: " if "resume" in t else "")
