@@ -35,6 +35,7 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 
 from . import forms
+from .intsets import complement, unique
 from .linalg import FactorStore, factorize, is_symmetric
 
 _ZERO = 1e-13  # relative size below which Schur couplings are treated as exact zeros
@@ -131,8 +132,8 @@ class OmmOperator:
         self.grad_phi = basis.interpolate(phi0).grad  # (2, nel, nqp), V per l0
         self.J0 = (-disc.sigma * self.grad_phi[0], -disc.sigma * self.grad_phi[1])
         sink = [disc.contact_dofs[n] for n, c in pb.contacts.items() if c.omm == "sink"]
-        fixed = np.unique(np.concatenate(sink)) if sink else np.zeros(0, dtype=np.int64)
-        self.free = fr = np.setdiff1d(np.arange(disc.ndofs), fixed)
+        fixed = unique(np.concatenate(sink)) if sink else np.zeros(0, dtype=np.int64)
+        self.free = fr = complement(disc.ndofs, fixed)  # by sorting: np.unique is slow here
         ratio = disc.D / disc.sigma
         if charge_stiffness is not None and np.all(ratio == ratio.flat[0]):
             # D/sigma uniform: the diffusion matrix is a multiple of the charge stiffness
