@@ -91,8 +91,9 @@ class Discretization:
         reg = problem.element_region
 
         def per_element(values):
+            # a read-only (nelems, nqp) view of one value per element (no copy per point)
             arr = np.asarray(values, dtype=float)[reg]
-            return np.repeat(arr[:, None], self.nqp, axis=1)
+            return np.broadcast_to(arr[:, None], (arr.size, self.nqp))
 
         self.D = per_element([m.D / u.diffusion for m in mats])
         self.sigma = per_element([m.sigma / u.sigma for m in mats])

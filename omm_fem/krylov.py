@@ -32,7 +32,7 @@ from .errors import OmmError
 
 RTOL = 1e-10  # relative residual of every Krylov solve
 MAXITER = 400
-RESTART = 40
+RESTART = 20
 
 
 def _amg(A):

@@ -130,7 +130,6 @@ class OmmOperator:
         basis = disc.basis
         self.materials = list(pb.materials.values())
         self.grad_phi = basis.interpolate(phi0).grad  # (2, nel, nqp), V per l0
-        self.J0 = (-disc.sigma * self.grad_phi[0], -disc.sigma * self.grad_phi[1])
         sink = [disc.contact_dofs[n] for n, c in pb.contacts.items() if c.omm == "sink"]
         fixed = unique(np.concatenate(sink)) if sink else np.zeros(0, dtype=np.int64)
         self.free = fr = complement(disc.ndofs, fixed)  # by sorting: np.unique is slow here
@@ -157,6 +156,12 @@ class OmmOperator:
         self._symmetric = {}
         self.last_solve_count = 0
 
+    @property
+    def J0(self):
+        """Zeroth-order sheet current density (scaled), two (nel, nqp) arrays (computed on
+        use, not kept: 2 x 48 MB at 1e6 P1 nodes)."""
+        return (-self.disc.sigma * self.grad_phi[0], -self.disc.sigma * self.grad_phi[1])
+
     def _restrict(self, A):
         return A.tocsr()[self.free][:, self.free].tocsc()
 
@@ -171,7 +176,6 @@ class OmmOperator:
         new = copy.copy(self)
         basis = self.disc.basis
         new.grad_phi = basis.interpolate(phi0).grad
-        new.J0 = (-self.disc.sigma * new.grad_phi[0], -self.disc.sigma * new.grad_phi[1])
         drift = self.disc.problem.drift
         new.S = (self.S_static + self.drift(new.grad_phi)).tocsc() if drift else self.S_static
         new.f = self.source(new.grad_phi)

@@ -19,15 +19,21 @@ results.json: the usual entries are those of ``values[0]``;
 ``parameter_sweep`` holds the parameter, its unit and values and per value the
 measured quantities and the field-sweep arrays (``points``). sweep.csv has one
 row per (value, field) (:func:`omm_fem.tables.sweep_table`). Every value's
-field sweep is checkpointed (``chunk_pNNNN_*.npz``) and resumed with ``--resume``.
+field sweep is checkpointed (``chunk_pNNNN_*.npz``) and resumed with ``--resume``;
+without a field sweep, the entry of every value after the first is
+(``chunk_ptNNNN_0000.npz``: its ``points`` entry, fingerprinted by the value's
+configuration and mesh). The first value is always solved: the run's fields
+and figures are of it.
 """
 from __future__ import annotations
 
 import logging
 import time
 from dataclasses import replace
+from pathlib import Path
 
 from .config.sections import SINGLE
+from .errors import OmmError
 from .problem import Problem
 from .provenance import provenance
 from .steady import Pipeline
@@ -93,9 +99,18 @@ def run_parameter_sweep(spec, *, progress=True, n_profile=401, out_dir=None, res
     ps = spec.parameter_sweep
     t0 = time.perf_counter()
     shared = SharedMesh(ps.points) if ps.kind == "material" else None
-    points, first, reused = [], None, 0
+    points, first, reused, resumed = [], None, 0, 0
     n = len(ps.values)
     for k, (value, sk) in enumerate(zip(ps.values, ps.points)):
+        stored = out_dir is not None and sk.sweep is None and k > 0  # a point file of its own
+        if stored and resume:
+            entry = _saved_point(out_dir, k, value, sk, shared)
+            if entry is not None:
+                points.append(entry)
+                resumed += 1
+                log.info("parameter sweep %d/%d: %s = %.6g %s taken from the checkpoint",
+                         k + 1, n, ps.path, value, ps.unit)
+                continue
         res = run(sk, progress=progress, n_profile=n_profile, out_dir=out_dir, resume=resume,
                   setup=None if shared is None else shared.setup, checkpoint_tag=f"p{k:04d}")
         r = res.results
@@ -103,6 +118,8 @@ def run_parameter_sweep(spec, *, progress=True, n_profile=401, out_dir=None, res
             r["resolved"] = {**r["resolved"], **shared.resolved}
         reused += r["timing"].get("sweep_fields_from_checkpoint", 0)
         points.append(point_entry(value, r))
+        if stored:
+            _point_store(out_dir, k, sk, res.pipeline.problem.mesh).save({"entry": points[-1]})
         first = first or res
         log.info("parameter sweep %d/%d: %s = %.6g %s: R = %.8g Ohm, rho = %.6g (%.1f s)",
                  k + 1, n, ps.path, value, ps.unit, r["resistance_ohm"], r["rho"],
@@ -114,14 +131,41 @@ def run_parameter_sweep(spec, *, progress=True, n_profile=401, out_dir=None, res
         "mesh": ("one mesh for every value (for the smallest boundary layer of the values)"
                  if shared is not None else "a new mesh for every value"),
         "reused": {"mesh": shared is not None, "discretization": shared is not None,
-                   "charge_factorization": shared is not None and shared.charge_reused == n - 1},
+                   "charge_factorization": shared is not None
+                   and shared.charge_reused == n - 1 - resumed},
         "results_outside": "the other entries of results.json are those of values[0]",
         "points": points}
     results["timing"] = {**results["timing"], "sweep_fields_from_checkpoint": reused,
+                         "parameter_values_from_checkpoint": resumed,
                          "total_s": time.perf_counter() - t0}
     results["provenance"] = provenance(spec.config)
     first.results = results
     return first
+
+
+def _point_store(out_dir, k, spec, mesh):
+    """The checkpoint of value k of a sweep without field sweep (``NpzStore``)."""
+    from .io import SWEEP_DIR
+    from .persist import NpzStore, fingerprint
+
+    return NpzStore(Path(out_dir) / SWEEP_DIR / f"chunk_pt{k:04d}_0000.npz",
+                    fingerprint(spec.config, mesh, spec.mesh_opts.order))
+
+
+def _saved_point(out_dir, k, value, spec, shared):
+    """The saved ``points`` entry of value k, or None; OmmError for a file of another
+    run (fingerprint) or with other content."""
+    mesh = shared.mesh if shared is not None else spec.build_problem().mesh
+    store = _point_store(out_dir, k, spec, mesh)
+    saved = store.load()
+    if saved is None:
+        return None
+    entry = saved[0].get("entry")
+    if not isinstance(entry, dict) or entry.get("value") != float(value) \
+            or not isinstance(entry.get("measurements"), dict):
+        raise OmmError(f"--resume: checkpoint {str(store.path)!r} does not hold the entry of "
+                       f"value {k + 1} ({float(value)!r}); run without --resume to start over")
+    return entry
 
 
 def summary_line(results):
@@ -131,4 +175,6 @@ def summary_line(results):
     grid = len(ps["points"][0].get("sweep", {}).get("fields_T", [])) if ps["points"] else 0
     return (f"parameter sweep: {ps['parameter']} over {len(v)} values from {min(v):.6g} to "
             f"{max(v):.6g} {ps['unit']}" + (f", each with {grid} fields" if grid else "")
-            + f" ({ps['mesh']}); the values above are those of {ps['parameter']} = {v[0]:.6g}")
+            + f" ({ps['mesh']}); the values above are those of {ps['parameter']} = {v[0]:.6g}"
+            + (f"; resumed: {got} values taken from the checkpoint of the killed run"
+               if (got := results["timing"].get("parameter_values_from_checkpoint")) else ""))

@@ -100,8 +100,9 @@ class Pipeline:
         self.I0 = dict(zip(names, I0 * sig))
         self.omm = OmmOperator(disc, self.phi0, force_coupled=force_coupled,
                                charge_stiffness=self.charge.K, linear=self.linear)
-        self.dJ_coefficients = disc.delta_J_coefficients(self.omm.grad_phi, drift=problem.drift)
-        self.W = forms.curl_current.assemble(disc.basis, **self.dJ_coefficients).tocsr()
+        # the Delta J coefficients (four (nel, nqp) arrays) are not kept: W is all a field needs
+        self.W = forms.curl_current.assemble(
+            disc.basis, **disc.delta_J_coefficients(self.omm.grad_phi, drift=problem.drift)).tocsr()
         self.pair = self._primary_pair()
         log.info("OMM operator (%s, %d free unknowns per component) and Delta J coupling "
                  "assembled, %.1f s", "coupled 3N" if self.omm.coupled else "decoupled",
@@ -124,8 +125,8 @@ class Pipeline:
         new.I0 = dict(zip(names, I0 * self.disc.units.sigma))
         new.omm = self.omm.for_drive(new.phi0)
         if pb.drift:  # the drift part of Delta J depends on the drive's field
-            new.dJ_coefficients = self.disc.delta_J_coefficients(new.omm.grad_phi, drift=True)
-            new.W = forms.curl_current.assemble(self.disc.basis, **new.dJ_coefficients).tocsr()
+            coeffs = self.disc.delta_J_coefficients(new.omm.grad_phi, drift=True)
+            new.W = forms.curl_current.assemble(self.disc.basis, **coeffs).tocsr()
         new.pair = tuple(pair) if pair is not None else new._primary_pair()
         return new
 
