@@ -70,7 +70,7 @@ class Discretization:
         self.mesh = scaled_mesh(problem.mesh, 1.0 / u.length)
         self._check_elements()
         self.element = ELEMENTS[problem.order]()
-        self.basis = Basis(self.mesh, self.element)
+        self._basis = Basis(self.mesh, self.element)
         self.ndofs = self.basis.N
         self.nqp = self.basis.X.shape[1]
         self._coefficients(problem)
@@ -83,6 +83,20 @@ class Discretization:
         for k, c in enumerate(self.contact_names):
             chi[self.contact_dofs[c], k] = 1.0
         self.chi = chi
+
+    @property
+    def basis(self):
+        """The scikit-fem basis of the scaled mesh (built again on first use after
+        :meth:`release_basis`)."""
+        if self._basis is None:
+            self._basis = Basis(self.mesh, self.element)
+        return self._basis
+
+    def release_basis(self):
+        """Free the basis (its basis-function values and gradients, weights and DOF maps at
+        every element: ~0.7 GB at 1e6 P1 nodes) once the operators are assembled; the next
+        use of :attr:`basis` builds the same basis again."""
+        self._basis = None
 
     def _coefficients(self, problem):
         """The element-wise material coefficients (scaled by ``self.units``) of ``problem``."""
@@ -126,9 +140,14 @@ class Discretization:
         alpha mu_e n E part, ``diffusion`` the alpha D curl part (the transient
         splits Delta J into these, one drift part per contact).
         """
-        zero = np.zeros_like(self.alpha)
-        return {"aD": self.alpha * self.D if diffusion else zero,
-                "amu": self.alpha * self.mobility if drift else zero,
+        shape = self.alpha.shape
+
+        def per_element(a):  # element-wise constants: one value per element, a read-only view
+            return np.broadcast_to(a[:, :1], shape)
+
+        zero = per_element(np.zeros((shape[0], 1)))
+        return {"aD": per_element(self.alpha[:, :1] * self.D[:, :1]) if diffusion else zero,
+                "amu": per_element(self.alpha[:, :1] * self.mobility[:, :1]) if drift else zero,
                 "ex": -grad_phi[0], "ey": -grad_phi[1]}
 
     def facet_basis(self, boundary):

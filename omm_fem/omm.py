@@ -129,7 +129,8 @@ class OmmOperator:
         pb = disc.problem
         basis = disc.basis
         self.materials = list(pb.materials.values())
-        self.grad_phi = basis.interpolate(phi0).grad  # (2, nel, nqp), V per l0
+        self.phi0 = phi0
+        grad_phi = basis.interpolate(phi0).grad  # (2, nel, nqp), V per l0
         sink = [disc.contact_dofs[n] for n, c in pb.contacts.items() if c.omm == "sink"]
         fixed = unique(np.concatenate(sink)) if sink else np.zeros(0, dtype=np.int64)
         self.free = fr = complement(disc.ndofs, fixed)  # by sorting: np.unique is slow here
@@ -144,8 +145,9 @@ class OmmOperator:
                 s_scaled = c.s * disc.units.time / disc.units.length
                 S = S + forms.surface_relaxation.assemble(disc.facet_basis(name), s=s_scaled)
         self.S_static = self._restrict(S)
-        self.S = (self.S_static + self.drift(self.grad_phi)).tocsc() if pb.drift else self.S_static
-        self.f = self.source(self.grad_phi)
+        self.S = (self.S_static + self.drift(grad_phi)).tocsc() if pb.drift else self.S_static
+        self.f = self.source(grad_phi)
+        del grad_phi  # not kept (2 x 48 MB at 1e6 P1 nodes): see the grad_phi property
         self.f_free = self.f[fr]
         self.region_mass = [self._restrict(forms.mass.assemble(basis, c=ind))
                             for ind in disc.region_indicator]
@@ -157,10 +159,17 @@ class OmmOperator:
         self.last_solve_count = 0
 
     @property
+    def grad_phi(self):
+        """Gradient of ``phi0`` at the quadrature points, (2, nel, nqp) [V per length unit],
+        computed on use."""
+        return self.disc.basis.interpolate(self.phi0).grad
+
+    @property
     def J0(self):
         """Zeroth-order sheet current density (scaled), two (nel, nqp) arrays (computed on
         use, not kept: 2 x 48 MB at 1e6 P1 nodes)."""
-        return (-self.disc.sigma * self.grad_phi[0], -self.disc.sigma * self.grad_phi[1])
+        grad_phi = self.grad_phi
+        return (-self.disc.sigma * grad_phi[0], -self.disc.sigma * grad_phi[1])
 
     def _restrict(self, A):
         return A.tocsr()[self.free][:, self.free].tocsc()
@@ -175,10 +184,11 @@ class OmmOperator:
         """
         new = copy.copy(self)
         basis = self.disc.basis
-        new.grad_phi = basis.interpolate(phi0).grad
+        new.phi0 = phi0
+        grad_phi = basis.interpolate(phi0).grad
         drift = self.disc.problem.drift
-        new.S = (self.S_static + self.drift(new.grad_phi)).tocsc() if drift else self.S_static
-        new.f = self.source(new.grad_phi)
+        new.S = (self.S_static + self.drift(grad_phi)).tocsc() if drift else self.S_static
+        new.f = self.source(grad_phi)
         new.f_free = new.f[self.free]
         if drift:
             new.factors = FactorStore(maxsize=self.factors.maxsize, method=self.linear)

@@ -104,6 +104,8 @@ class Pipeline:
         self.W = forms.curl_current.assemble(
             disc.basis, **disc.delta_J_coefficients(self.omm.grad_phi, drift=problem.drift)).tocsr()
         self.pair = self._primary_pair()
+        if self.linear == "iterative":  # large meshes: a field needs the matrices only
+            disc.release_basis()
         log.info("OMM operator (%s, %d free unknowns per component) and Delta J coupling "
                  "assembled, %.1f s", "coupled 3N" if self.omm.coupled else "decoupled",
                  self.omm.free.size, time.perf_counter() - t2)

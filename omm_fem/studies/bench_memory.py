@@ -220,8 +220,11 @@ def table(records, machine):
                      f"{'yes' if gb <= GOALS['rss_p1_GB'] else 'no'} |")
         if pois is not None:
             ratio = r["total_s"] / pois["total_s"]
+            # one run each, on a shared machine: the loads say whether the ratio compares
+            load = (f" (loads {r['load']:.1f} / {pois['load']:.1f})"
+                    if r.get("load") is not None and pois.get("load") is not None else "")
             lines.append(f"| P1 {linear}: wall <= {GOALS['wall_over_poisson']:g} lean Poisson "
-                         f"solves ({pois['total_s']:.1f} s) | {ratio:.2f} | "
+                         f"solves ({pois['total_s']:.1f} s) | {ratio:.2f}{load} | "
                          f"{'yes' if ratio <= GOALS['wall_over_poisson'] else 'no'} |")
     r = _find(records, kind="steady", order=2)
     if r is not None:
