@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 import pytest
-from test_circuits import MESH, MESH_PATH, _problem
+from test_circuits import CROSS_RUN, MESH, MESH_PATH, _problem
 
 import omm_fem as om
 from omm_fem.config import parse_config
@@ -20,48 +20,18 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 SIGMA = 1.6e-3
-CROSS = f"""
-[geometry]
-kind = "mesh"
-file = "{MESH_PATH}"
-[mesh]
-order = 1
-[material]
-D = 1.0e-2
-tau = 1.0e-12
-alpha = 0.05
-sigma = {SIGMA}
-X = [[24.4, 0.0, 0.0], [0.0, 30.0, 0.0], [0.0, 0.0, 2.44]]
-X_unit = "1/m_e"
-[field]
-B = [0.0, 0.0, 0.0]
-[sweep]
-B_T = [0.0, 2.0]
-direction = [1.0, 0.5, 0.7]
-method = "direct"
-[contacts.c1]
-current = 1.0e-6
-[contacts.c3]
-voltage = 0.0
-[contacts.c2]
-current = 0.0
-[contacts.c4]
-current = 0.0
-[solver]
-drift = false
-[[measure]]
-name = "vdp_12_34"
-current = ["c1", "c2"]
-voltage = ["c3", "c4"]
-[[measure]]
-name = "hall_13_24"
-current = ["c1", "c3"]
-voltage = ["c2", "c4"]
-[[measure]]
-name = "vdp_23_41"
-current = ["c2", "c3"]
-voltage = ["c4", "c1"]
-"""
+
+
+def _cross():
+    """The cross run of tests/test_circuits.py (vdP pair R_12,34 and Hall R_13,24) at
+    B = 0 with a two-field sweep and the second vdP configuration R_23,41."""
+    cfg = tomllib.loads(CROSS_RUN.format(mesh=MESH_PATH))
+    cfg["field"]["B"] = [0.0, 0.0, 0.0]
+    cfg["sweep"]["B_T"] = [0.0, 2.0]
+    cfg["measure"].append({"name": "vdp_23_41", "current": ["c2", "c3"],
+                           "voltage": ["c4", "c1"]})
+    assert cfg["material"]["sigma"] == SIGMA
+    return cfg
 
 
 def test_the_van_der_pauw_equation():
@@ -96,7 +66,7 @@ def test_the_configurations_are_found_from_the_boundary_order():
 
 @pytest.fixture(scope="module")
 def cross_run():
-    return run(parse_config(tomllib.loads(CROSS)), progress=False).results
+    return run(parse_config(_cross()), progress=False).results
 
 
 def test_sheet_resistance_is_one_over_sigma(cross_run):
@@ -121,7 +91,7 @@ def test_one_run_equals_dedicated_single_drive_runs(cross_run):
     factorisations: rounding), at B = 0 and along the sweep; so does R_s."""
     u = np.array([1.0, 0.5, 0.7]) / np.linalg.norm([1.0, 0.5, 0.7])
     meas = {m["name"]: om.Measurement(m["name"], m["current"], m["voltage"])
-            for m in tomllib.loads(CROSS)["measure"]}
+            for m in _cross()["measure"]}
     mat = om.Material.from_units(D=1e-2, tau=1e-12, alpha=0.05, sigma=SIGMA,
                                  X=np.array([[24.4, 0, 0], [0, 30.0, 0], [0, 0, 2.44]]),
                                  X_unit="1/m_e")
@@ -153,10 +123,10 @@ def test_summary_and_a_sigma_sweep_report_the_sheet_resistance(cross_run):
     from omm_fem.run import RunResult
     from omm_fem.tables import sweep_table
 
-    line = [s for s in summary(RunResult(results=cross_run, spec=parse_config(tomllib.loads(
-        CROSS)), pipeline=None, solution=None)).splitlines() if s.startswith("van der Pauw")]
+    line = [s for s in summary(RunResult(results=cross_run, spec=parse_config(
+        _cross()), pipeline=None, solution=None)).splitlines() if s.startswith("van der Pauw")]
     assert len(line) == 1 and "over the sweep R_s = " in line[0]
-    cfg = tomllib.loads(CROSS)
+    cfg = _cross()
     cfg["sweep"] = {"parameter": "material.sigma", "values": [SIGMA, 2 * SIGMA]}
     res = run(parse_config(cfg), progress=False).results
     Rs = [p["van_der_pauw"]["sheet_resistance_ohm"] for p in res["parameter_sweep"]["points"]]
