@@ -16,6 +16,7 @@ import numpy as np
 
 from . import forms, intsets
 from .errors import OmmError
+from .isop2 import iso_stiffness
 from .linalg import factor
 from .problem import VOLTAGE_MAX
 
@@ -45,21 +46,54 @@ class ChargeSolver:
         self.fixed = fixed
         self.free = intsets.complement(disc.ndofs, fixed)
         Kff = self.K[self.free][:, self.free]
-        # iterative: AMG-preconditioned CG (omm_fem.krylov); direct: Cholesky (CHOLMOD), LU
-        # where the matrix is not positive definite after all (linalg.factor)
-        self.lu = factor(Kff, spd=True, method="iterative" if linear == "iterative" else "direct",
-                         supernodal=True, refine=1)
-        chi = disc.chi
-        # characteristic potentials psi_c: 1 V on contact c, 0 on the others
-        rhs = -(self.K[self.free][:, fixed] @ chi[fixed])
-        psi = chi.copy()
-        psi[self.free] = self.lu.solve(rhs)
-        self.psi = psi
-        self.G = chi.T @ (self.K @ psi)  # conductance matrix (scaled), symmetric
+        # iterative: AMG-preconditioned CG (omm_fem.krylov), at P2 with the AMG of the
+        # P1-iso-P2 stiffness (omm_fem.isop2); direct: Cholesky (CHOLMOD), LU where the
+        # matrix is not positive definite after all (linalg.factor)
+        self.iterative = iterative = linear == "iterative"
+        precond = None
+        if iterative and disc.problem.order == 2:
+            def precond():
+                Kiso = iso_stiffness(disc.basis, disc.sigma)
+                return Kiso[self.free][:, self.free]
+        self.lu = factor(Kff, spd=True, method="iterative" if iterative else "direct",
+                         supernodal=True, refine=1, precond=precond)
+        self.psi = self._characteristic(disc.chi)
+        # K chi (ndofs, ncontacts): the contact currents chi^T K phi = (K chi)^T phi (K is
+        # symmetric) without K itself, which the iterative path releases (release_stiffness)
+        self.K_chi = np.asarray(self.K @ disc.chi)
+        self.G = disc.chi.T @ (self.K @ self.psi)  # conductance matrix (scaled), symmetric
         self.names = disc.contact_names
+
+    def _characteristic(self, chi):
+        """Characteristic potentials psi_c (columns): 1 V on contact c, 0 on the others.
+
+        The potentials sum to 1 everywhere (the constant solves the problem with 1 V on
+        every contact, as ``K 1 = 0``), so on the iterative path the last one is
+        ``1 - sum`` of the others: one Krylov solve fewer (a CG solve is the dearest step
+        of that path after its set-up). A direct back-solve is cheap, and solving every
+        column keeps the contact fluxes at the rounding of the refined solve."""
+        free, fixed = self.free, self.fixed
+        psi = chi.copy()
+        k = chi.shape[1]
+        if k >= 2 and self.iterative:
+            k -= 1
+        rhs = -(self.K[free][:, fixed] @ chi[fixed, :k])
+        psi[free, :k] = self.lu.solve(rhs).reshape(free.size, k)
+        if k < chi.shape[1]:
+            psi[free, k] = 1.0 - psi[free, :k].sum(axis=1)
+        return psi
+
+    def release_stiffness(self):
+        """Free the full stiffness matrix once the OMM operator has been built from it (the
+        iterative path: 135 MB per 1e6 P2 unknowns); the solves keep the free block, the
+        currents use ``K_chi``."""
+        self.K = None
 
     def currents(self, phi, load=None):
         """Consistent contact currents (scaled) of a potential, shape (ncontacts,)."""
+        if self.K is None:  # released (iterative path)
+            r = self.K_chi.T @ phi
+            return r if load is None else r - self.disc.chi.T @ load
         r = self.K @ phi
         if load is not None:
             r = r - load

@@ -183,7 +183,7 @@ class Terminals:
         fr = ch.free
         W = pipeline.W
         # adjoint solves: contacts (K chi restricted to free rows) and probes
-        rhs = np.hstack([(ch.K @ disc.chi)[fr], wp[fr]])
+        rhs = np.hstack([ch.K_chi[fr], wp[fr]])
         adj = ch.lu.solve(rhs) if rhs.shape[1] else np.zeros((fr.size, 0))
         nc = len(self.contacts)
         Wf = W[fr]

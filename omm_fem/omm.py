@@ -36,6 +36,7 @@ import scipy.sparse as sp
 
 from . import forms
 from .intsets import complement, unique
+from .krylov import ShiftedOperator
 from .linalg import FactorStore, factorize, is_symmetric
 
 _ZERO = 1e-13  # relative size below which Schur couplings are treated as exact zeros
@@ -271,13 +272,21 @@ class OmmOperator:
         if spd is None:
             spd = isinstance(s, float) and s > 0 and self.symmetric(None if own else S, skey)
         precond = None
+        build = lambda: (S + s * self.M).tocsc()  # noqa: E731
         if factors.method == "iterative" and isinstance(s, complex):
-            # AMG of the real SPD S + |s| M (symmetric part of S): robust for any precession
+            # AMG of the real SPD S + |s| M (symmetric part of S): robust for any precession;
+            # the complex matrix is applied, not formed (krylov.ShiftedOperator)
             def precond():
-                Ss = S if self.symmetric(None if own else S, skey) else 0.5 * (S + S.T)
-                return (Ss + abs(s) * self.M).tocsr()
-        return factors.get(("shift", s, skey), lambda: (S + s * self.M).tocsc(), spd=spd,
-                           precond=precond)
+                if self.symmetric(None if own else S, skey):
+                    return (S + abs(s) * self.M).tocsr()
+                P = (S + S.T).tocsr()  # 2 x the symmetric part, one temporary matrix at a time
+                P = P + (2.0 * abs(s)) * self.M
+                P.data *= 0.5
+                return P
+
+            def build():
+                return ShiftedOperator(S, self.M, s)
+        return factors.get(("shift", s, skey), build, spd=spd, precond=precond)
 
     # ------------------------------------------------------------ solves
     def solve(self, B):

@@ -106,6 +106,8 @@ class Pipeline:
         self.pair = self._primary_pair()
         if self.linear == "iterative":  # large meshes: a field needs the matrices only
             disc.release_basis()
+            if not same:  # a parameter sweep's pipelines share the charge solver
+                self.charge.release_stiffness()
         log.info("OMM operator (%s, %d free unknowns per component) and Delta J coupling "
                  "assembled, %.1f s", "coupled 3N" if self.omm.coupled else "decoupled",
                  self.omm.free.size, time.perf_counter() - t2)

@@ -34,6 +34,26 @@ def test_iterative_pipeline_releases_and_rebuilds_the_basis(small):
     assert d_it == pytest.approx(d_dir, rel=1e-7)
 
 
+def test_iterative_pipeline_keeps_no_full_stiffness_or_complex_matrix(small):
+    """The iterative path frees the full charge stiffness (the currents use K chi) and
+    applies the complex OMM matrix S + s M without forming it."""
+    direct = Pipeline(small, linear="direct")
+    pipe = Pipeline(small, linear="iterative")
+    assert pipe.charge.K is None and direct.charge.K is not None
+    rng = np.random.default_rng(0)
+    phi, load = rng.standard_normal((2, pipe.disc.ndofs))
+    # chi^T (K phi - load) either way: K chi is K's contact columns, K symmetric
+    np.testing.assert_allclose(pipe.charge.currents(phi, load), direct.charge.currents(phi, load),
+                               rtol=1e-12, atol=1e-12 * np.abs(direct.charge.K @ phi).max())
+    pipe.at_field(small.B)
+    shifted = [f.A for f in pipe.omm.factors._store.values()]
+    assert shifted and all(isinstance(A, krylov.ShiftedOperator) for A in shifted)
+    A = shifted[0]
+    x = rng.standard_normal(A.shape[0]) + 1j * rng.standard_normal(A.shape[0])
+    ref = (A.S + A.shift * A.M) @ x
+    np.testing.assert_allclose(A @ x, ref, rtol=0, atol=1e-13 * np.abs(ref).max())
+
+
 def test_element_coefficients_are_read_only_views(small):
     disc = Pipeline(small, linear="direct").disc
     assert disc.sigma.shape == (disc.basis.nelems, disc.nqp)
