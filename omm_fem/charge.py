@@ -41,7 +41,7 @@ class ChargeSolver:
 
     def __init__(self, disc, linear="direct"):
         self.disc = disc
-        self.K = forms.diffusion.assemble(disc.basis, c=disc.sigma).tocsr()
+        self.K = disc.assemble(forms.diffusion, c=disc.sigma)
         fixed = intsets.unique(np.concatenate(list(disc.contact_dofs.values())))
         self.fixed = fixed
         self.free = intsets.complement(disc.ndofs, fixed)

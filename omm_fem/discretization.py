@@ -14,6 +14,7 @@ import numpy as np
 from skfem import Basis, ElementTriP1, ElementTriP2, FacetBasis
 
 from . import intsets
+from .assembly import Pattern, assemble
 from .geometry.tagged import check_triangles
 
 ELEMENTS = {1: ElementTriP1, 2: ElementTriP2}
@@ -71,6 +72,9 @@ class Discretization:
         self._check_elements()
         self.element = ELEMENTS[problem.order]()
         self._basis = Basis(self.mesh, self.element)
+        self._pattern = None
+        # the iterative path (large meshes) sets this: assemble through one pattern (assemble)
+        self.lean_assembly = False
         self.ndofs = self.basis.N
         self.nqp = self.basis.X.shape[1]
         self._coefficients(problem)
@@ -95,8 +99,20 @@ class Discretization:
     def release_basis(self):
         """Free the basis (its basis-function values and gradients, weights and DOF maps at
         every element: ~0.7 GB at 1e6 P1 nodes) once the operators are assembled; the next
-        use of :attr:`basis` builds the same basis again."""
+        use of :attr:`basis` builds the same basis again. The assembly pattern goes too."""
         self._basis = None
+        self._pattern = None
+
+    def assemble(self, form, **kwargs):
+        """A bilinear form on :attr:`basis` as CSR: with :attr:`lean_assembly` through one
+        sparsity pattern and scatter map for every form (:mod:`omm_fem.assembly`: the
+        finished matrix and one array of element values instead of scikit-fem's COO
+        triplets), else by scikit-fem."""
+        if not self.lean_assembly:
+            return form.assemble(self.basis, **kwargs).tocsr()
+        if self._pattern is None:
+            self._pattern = Pattern(self.basis)
+        return assemble(form, self.basis, self._pattern, **kwargs)
 
     def _coefficients(self, problem):
         """The element-wise material coefficients (scaled by ``self.units``) of ``problem``."""

@@ -42,9 +42,10 @@ from .errors import OmmError
 
 RTOL = 1e-10  # relative residual of every Krylov solve
 MAXITER = 400
-# GMRES keeps RESTART + 1 basis vectors (16 MB each per 1e6 complex unknowns); 20 was
-# measured to take 2 % more iterations than 40 on the 250k-node Hall bar (89 vs 87)
-RESTART = 20
+# GMRES keeps RESTART + 1 basis vectors (16 MB each per 1e6 complex unknowns); on the
+# 250k-node graded Hall bar 10 took as many iterations as 40 at phi = 1.4 (19) and two
+# more at phi = 10 (29 vs 27)
+RESTART = 10
 
 
 def _libc_trim():
@@ -86,7 +87,7 @@ class ShiftedOperator:
     convert the matrix to complex on every product)."""
 
     def __init__(self, S, M, shift):
-        self.S, self.M, self.shift = S.tocsr(), M.tocsr(), complex(shift)
+        self.S, self.M, self.shift = S, M, complex(shift)  # as given (no converted copies)
         self.shape = S.shape
         self.dtype = np.dtype(complex)
         self.nnz = self.S.nnz + self.M.nnz

@@ -35,6 +35,7 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 
 from . import forms
+from .assembly import restrict
 from .intsets import complement, unique
 from .krylov import ShiftedOperator
 from .linalg import FactorStore, factorize, is_symmetric
@@ -140,17 +141,26 @@ class OmmOperator:
             # D/sigma uniform: the diffusion matrix is a multiple of the charge stiffness
             S = ratio.flat[0] * charge_stiffness
         else:
-            S = forms.diffusion.assemble(basis, c=disc.D)
+            S = disc.assemble(forms.diffusion, c=disc.D)
         for name, c in pb.contacts.items():
             if c.omm == "relaxing" and c.s > 0:
                 s_scaled = c.s * disc.units.time / disc.units.length
                 S = S + forms.surface_relaxation.assemble(disc.facet_basis(name), s=s_scaled)
-        self.S_static = self._restrict(S)
-        self.S = (self.S_static + self.drift(grad_phi)).tocsc() if pb.drift else self.S_static
+        if pb.drift and disc.lean_assembly:
+            # the iterative path (large meshes) keeps S only, restricted once (S_static is
+            # rebuilt on use)
+            self._S_static = None
+            S = S + self.drift(grad_phi, restricted=False)
+            self.S = self._restrict(S)
+        else:
+            self._S_static = self._restrict(S)
+            self.S = self._format(self._S_static + self.drift(grad_phi)) if pb.drift \
+                else self._S_static
+        del S
         self.f = self.source(grad_phi)
         del grad_phi  # not kept (2 x 48 MB at 1e6 P1 nodes): see the grad_phi property
         self.f_free = self.f[fr]
-        self.region_mass = [self._restrict(forms.mass.assemble(basis, c=ind))
+        self.region_mass = [self._restrict(disc.assemble(forms.mass, c=ind))
                             for ind in disc.region_indicator]
         self.M = sum(self.region_mass[1:], self.region_mass[0])
         self.coupled = force_coupled or not pb.uniform_relaxation
@@ -158,6 +168,14 @@ class OmmOperator:
         self.factors = FactorStore(maxsize=cache_size, method=linear)
         self._symmetric = {}
         self.last_solve_count = 0
+
+    @property
+    def S_static(self):
+        """Diffusion and Robin part of S, without the drift (rebuilt from S on the
+        iterative path, which does not keep it)."""
+        if self._S_static is None:
+            return self._format(self.S - self.drift(self.grad_phi))
+        return self._S_static
 
     @property
     def grad_phi(self):
@@ -173,7 +191,14 @@ class OmmOperator:
         return (-self.disc.sigma * grad_phi[0], -self.disc.sigma * grad_phi[1])
 
     def _restrict(self, A):
+        """``A`` on the free DOFs (CSC for the direct factorisations; on the iterative path
+        CSR, in one pass: :func:`omm_fem.assembly.restrict`)."""
+        if self.disc.lean_assembly:
+            return restrict(A, self.free)
         return A.tocsr()[self.free][:, self.free].tocsc()
+
+    def _format(self, A):
+        return A.tocsr() if self.disc.lean_assembly else A.tocsc()
 
     def for_drive(self, phi0):
         """The operator of the same device for another zeroth-order potential ``phi0``.
@@ -188,7 +213,10 @@ class OmmOperator:
         new.phi0 = phi0
         grad_phi = basis.interpolate(phi0).grad
         drift = self.disc.problem.drift
-        new.S = (self.S_static + self.drift(grad_phi)).tocsc() if drift else self.S_static
+        static = self.S_static
+        new.S = self._format(static + self.drift(grad_phi)) if drift else static
+        if drift and self._S_static is None:  # kept for the drives to come: one rebuild
+            self._S_static = new._S_static = static
         new.f = self.source(grad_phi)
         new.f_free = new.f[self.free]
         if drift:
@@ -198,14 +226,15 @@ class OmmOperator:
         return new
 
     # ------------------------------------------------------------ drive-dependent pieces
-    def drift(self, grad_phi):
-        """Drift operator ``-int n v~_d . grad v`` of a potential gradient (free DOFs).
+    def drift(self, grad_phi, restricted=True):
+        """Drift operator ``-int n v~_d . grad v`` of a potential gradient (free DOFs, or
+        all with ``restricted=False``).
 
         ``grad_phi`` (2, nel, nqp) in V per length unit; v_d = -mu_e E = mu_e grad phi.
         """
         d = self.disc
-        return self._restrict(forms.drift.assemble(d.basis, vx=d.mobility * grad_phi[0],
-                                                   vy=d.mobility * grad_phi[1]))
+        A = d.assemble(forms.drift, vx=d.mobility * grad_phi[0], vy=d.mobility * grad_phi[1])
+        return self._restrict(A) if restricted else A
 
     def source(self, grad_phi):
         """Orbital Hall source of n^z, ``int alpha (J_x d_y v - J_y d_x v)``, all DOFs."""

@@ -84,6 +84,7 @@ class Pipeline:
         self.disc = disc = (Discretization(problem) if reuse is None
                             else reuse.disc.with_materials(problem))
         self.linear = linear_method(linear, disc.ndofs)
+        disc.lean_assembly = self.linear == "iterative"
         t1 = time.perf_counter()
         log.info("discretization: P%d, %d unknowns per field component, %.1f s", problem.order,
                  disc.ndofs, t1 - t0)
@@ -101,8 +102,8 @@ class Pipeline:
         self.omm = OmmOperator(disc, self.phi0, force_coupled=force_coupled,
                                charge_stiffness=self.charge.K, linear=self.linear)
         # the Delta J coefficients (four (nel, nqp) arrays) are not kept: W is all a field needs
-        self.W = forms.curl_current.assemble(
-            disc.basis, **disc.delta_J_coefficients(self.omm.grad_phi, drift=problem.drift)).tocsr()
+        self.W = disc.assemble(forms.curl_current,
+                               **disc.delta_J_coefficients(self.omm.grad_phi, drift=problem.drift))
         self.pair = self._primary_pair()
         if self.linear == "iterative":  # large meshes: a field needs the matrices only
             disc.release_basis()
@@ -130,7 +131,7 @@ class Pipeline:
         new.omm = self.omm.for_drive(new.phi0)
         if pb.drift:  # the drift part of Delta J depends on the drive's field
             coeffs = self.disc.delta_J_coefficients(new.omm.grad_phi, drift=True)
-            new.W = forms.curl_current.assemble(self.disc.basis, **coeffs).tocsr()
+            new.W = self.disc.assemble(forms.curl_current, **coeffs)
         new.pair = tuple(pair) if pair is not None else new._primary_pair()
         return new
 

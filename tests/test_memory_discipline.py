@@ -35,11 +35,20 @@ def test_iterative_pipeline_releases_and_rebuilds_the_basis(small):
 
 
 def test_iterative_pipeline_keeps_no_full_stiffness_or_complex_matrix(small):
-    """The iterative path frees the full charge stiffness (the currents use K chi) and
-    applies the complex OMM matrix S + s M without forming it."""
+    """The iterative path assembles through one pattern, frees the full charge stiffness
+    (the currents use K chi) and applies the complex OMM matrix S + s M without forming it."""
     direct = Pipeline(small, linear="direct")
     pipe = Pipeline(small, linear="iterative")
     assert pipe.charge.K is None and direct.charge.K is not None
+    # assembled through one pattern (omm_fem.assembly), released with the basis
+    assert pipe.disc.lean_assembly and not direct.disc.lean_assembly
+    assert pipe.disc._pattern is None
+    # with drift S = S_static + drift(phi0) is kept, S_static rebuilt on use
+    assert pipe.omm._S_static is None and direct.omm._S_static is not None
+    S0, ref = pipe.omm.S_static, direct.omm.S_static
+    assert abs(S0 - ref).max() <= 1e-14 * abs(ref).max()  # (S0 + D) - D: rounding of D
+    # W holds E0 = -grad phi0 (drift), here from a Krylov solve to a residual of 1e-10
+    assert abs(pipe.W - direct.W).max() <= 1e-9 * abs(direct.W).max()
     rng = np.random.default_rng(0)
     phi, load = rng.standard_normal((2, pipe.disc.ndofs))
     # chi^T (K phi - load) either way: K chi is K's contact columns, K symmetric

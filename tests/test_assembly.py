@@ -1,0 +1,75 @@
+"""Assembly through one pattern and scatter map (omm_fem.assembly) equals scikit-fem's."""
+import numpy as np
+import pytest
+from skfem import Basis, ElementTriP1, ElementTriP2, MeshTri
+
+from omm_fem import forms
+from omm_fem.assembly import Pattern, assemble
+
+
+@pytest.fixture(scope="module", params=[1, 2], ids=["P1", "P2"])
+def basis(request):
+    m = MeshTri.init_sqsymmetric().refined(3)  # right triangles: exact zero couplings
+    p = m.p.copy()
+    inner = np.setdiff1d(np.arange(p.shape[1]), m.boundary_nodes())
+    p[:, inner[::3]] += 0.01  # and a few distorted cells
+    elem = ElementTriP1() if request.param == 1 else ElementTriP2()
+    return Basis(MeshTri(p, m.t), elem)
+
+
+def _coefficients(basis, seed):
+    rng = np.random.default_rng(seed)
+    shape = (basis.nelems, basis.X.shape[1])
+    return {"c": rng.uniform(0.5, 2.0, shape), "vx": rng.standard_normal(shape),
+            "vy": rng.standard_normal(shape), "aD": rng.uniform(0, 1, shape),
+            "amu": rng.uniform(0, 1, shape), "ex": rng.standard_normal(shape),
+            "ey": rng.standard_normal(shape)}
+
+
+FORMS = {"diffusion": ("c",), "mass": ("c",), "drift": ("vx", "vy"),
+         "curl_current": ("aD", "amu", "ex", "ey")}
+
+
+@pytest.mark.parametrize("name", sorted(FORMS))
+def test_every_form_equals_scikit_fem(basis, name):
+    pattern = Pattern(basis)
+    w = _coefficients(basis, 3)
+    kw = {k: w[k] for k in FORMS[name]}
+    form = getattr(forms, name)
+    ref = form.assemble(basis, **kw).tocsr()
+    A = assemble(form, basis, pattern, **kw)
+    # the same sums in another order: rounding of the largest entry
+    assert abs(A - ref).max() <= 1e-14 * abs(ref).max()
+    assert A.nnz == ref.nnz  # exact zeros dropped as scikit-fem drops them
+    A.sort_indices()
+    assert A.has_canonical_format
+
+
+def test_pattern_map_and_fallback(basis):
+    pattern = Pattern(basis)
+    nb, nel = basis.element_dofs.shape
+    assert pattern.map.shape == (nb * nb * nel,) and pattern.map.max() == pattern.nnz - 1
+    assert pattern.map.dtype == np.int32  # 4 bytes per element entry
+    ones = np.ones((basis.nelems, basis.X.shape[1]))
+    # without a pattern: scikit-fem's assembly
+    np.testing.assert_array_equal(assemble(forms.mass, basis, None, c=ones).toarray(),
+                                  forms.mass.assemble(basis, c=ones).toarray())
+    other = Basis(basis.mesh.refined(), basis.elem)
+    with pytest.raises(ValueError, match="another basis"):
+        assemble(forms.mass, other, pattern, c=np.ones((other.nelems, other.X.shape[1])))
+
+
+@pytest.mark.parametrize("density", [0.0, 0.02, 0.3])
+def test_restrict_equals_two_step_indexing(density):
+    import scipy.sparse as sp
+
+    from omm_fem.assembly import restrict
+
+    rng = np.random.default_rng(4)
+    for n in (1, 7, 300):
+        A = sp.random(n, n, density=density, random_state=n, format="csr")
+        keep = np.sort(rng.choice(n, size=max(1, n // 2), replace=False))
+        R = restrict(A, keep)
+        ref = A[keep][:, keep]
+        assert R.format == "csr" and R.shape == ref.shape
+        assert (R != ref).nnz == 0  # the same entries, exactly
