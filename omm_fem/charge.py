@@ -39,7 +39,7 @@ class ChargeSolver:
     scaled sheet conductance), i.e. ``I_SI = units.sigma * I``.
     """
 
-    def __init__(self, disc, linear="direct"):
+    def __init__(self, disc, linear="direct", rtol=None):
         self.disc = disc
         self.K = disc.assemble(forms.diffusion, c=disc.sigma)
         fixed = intsets.unique(np.concatenate(list(disc.contact_dofs.values())))
@@ -56,7 +56,7 @@ class ChargeSolver:
                 Kiso = iso_stiffness(disc.basis, disc.sigma)
                 return Kiso[self.free][:, self.free]
         self.lu = factor(Kff, spd=True, method="iterative" if iterative else "direct",
-                         supernodal=True, refine=1, precond=precond)
+                         supernodal=True, refine=1, precond=precond, rtol=rtol)
         self.psi = self._characteristic(disc.chi)
         # K chi (ndofs, ncontacts): the contact currents chi^T K phi = (K chi)^T phi (K is
         # symmetric) without K itself, which the iterative path releases (release_stiffness)

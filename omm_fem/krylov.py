@@ -40,7 +40,12 @@ import scipy.sparse.linalg as spla
 
 from .errors import OmmError
 
-RTOL = 1e-10  # relative residual of every Krylov solve
+RTOL = 1e-10  # relative residual of every Krylov solve (without a requested accuracy)
+RTOL_LOOSEST = 1e-7  # the loosest tolerance rtol_for gives
+# bound on the observables' relative error per unit of relative residual: the largest
+# ratio measured was 360 (P2 Hall bar, 375k unknowns, rtol = 1e-6; validation/
+# krylov_tolerance.md), and the ratio grows with the mesh's conditioning
+OBSERVABLE_PER_RESIDUAL = 1000.0
 MAXITER = 400
 # GMRES keeps RESTART + 1 basis vectors (16 MB each per 1e6 complex unknowns); on the
 # 250k-node graded Hall bar 10 took as many iterations as 40 at phi = 1.4 (19) and two
@@ -76,6 +81,21 @@ def _amg(A):
     except ImportError:  # pragma: no cover - pyamg is a dependency
         raise OmmError("solver.linear = 'iterative' needs pyamg (pip install pyamg)") from None
     return pyamg.ruge_stuben_solver(sp.csr_matrix(A), max_coarse=500)
+
+
+def rtol_for(tolerance):
+    """Krylov tolerance for observables wanted to a relative accuracy ``tolerance``.
+
+    The algebraic error of ``Delta I / I0`` and of each rho is kept 10 x below the
+    requested accuracy (it must not disturb the discretisation error estimates, whose
+    differences it enters): ``rtol = tolerance / (10 C)`` with C =
+    :data:`OBSERVABLE_PER_RESIDUAL` the largest ratio of observable error to
+    relative residual measured (validation/krylov_tolerance.md), between
+    :data:`RTOL` and :data:`RTOL_LOOSEST`. ``None`` gives :data:`RTOL`.
+    """
+    if tolerance is None:
+        return RTOL
+    return float(min(RTOL_LOOSEST, max(RTOL, tolerance / (10.0 * OBSERVABLE_PER_RESIDUAL))))
 
 
 class ShiftedOperator:

@@ -280,7 +280,7 @@ def _logged(fn):
 
 
 @_logged
-def factor(A, spd=False, method="direct", precond=None, supernodal=False, refine=0):
+def factor(A, spd=False, method="direct", precond=None, supernodal=False, refine=0, rtol=None):
     """Factorise ``A``; ``spd=True`` promises a real symmetric positive definite matrix.
 
     A promised SPD matrix is factored by CHOLMOD (``supernodal``, ``refine``: see
@@ -288,13 +288,15 @@ def factor(A, spd=False, method="direct", precond=None, supernodal=False, refine
 
     ``method="iterative"`` returns an AMG-preconditioned Krylov solver with the
     same ``.solve`` (:mod:`omm_fem.krylov`); ``precond`` (a matrix or a callable
-    returning one) is the real SPD matrix whose AMG preconditions it.
+    returning one) is the real SPD matrix whose AMG preconditions it, ``rtol`` the
+    relative residual of each of its solves (default :data:`omm_fem.krylov.RTOL`).
     """
     if method == "iterative":
         from .krylov import IterativeSolve
 
+        kw = {} if rtol is None else {"rtol": rtol}
         return IterativeSolve(A, spd=spd, precond_matrix=precond() if callable(precond)
-                              else precond)
+                              else precond, **kw)
     if spd and HAVE_CHOLMOD:
         try:
             return _Cholesky(A, supernodal=supernodal, refine=refine)
@@ -317,9 +319,10 @@ class FactorStore:
         run held (not counted in ``factorizations``).
     """
 
-    def __init__(self, maxsize=8, method="direct"):
+    def __init__(self, maxsize=8, method="direct", rtol=None):
         self.maxsize = maxsize
         self.method = method  # "direct" or "iterative" (see :func:`factor`)
+        self.rtol = rtol  # Krylov tolerance of the iterative method (None: krylov.RTOL)
         self._store = OrderedDict()
         self.factorizations = 0
         self.solves = 0
@@ -333,11 +336,12 @@ class FactorStore:
         """Factor of ``build()`` under ``key`` (built and factored on a miss)."""
         if key in self._store:
             if self._store[key] is _PENDING:  # held by the saved run: rebuild, do not count
-                self._store[key] = factor(build(), spd=spd, method=self.method, precond=precond)
+                self._store[key] = factor(build(), spd=spd, method=self.method, precond=precond,
+                                          rtol=self.rtol)
                 self.refactored += 1
             self._store.move_to_end(key)
             return self._store[key]
-        lu = factor(build(), spd=spd, method=self.method, precond=precond)
+        lu = factor(build(), spd=spd, method=self.method, precond=precond, rtol=self.rtol)
         self.factorizations += 1
         self._store[key] = lu
         if len(self._store) > self.maxsize:

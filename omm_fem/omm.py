@@ -126,7 +126,7 @@ class OmmOperator:
     """
 
     def __init__(self, disc, phi0, *, force_coupled=False, cache_size=3, charge_stiffness=None,
-                 linear="direct"):
+                 linear="direct", rtol=None):
         self.disc = disc
         pb = disc.problem
         basis = disc.basis
@@ -165,7 +165,7 @@ class OmmOperator:
         self.M = sum(self.region_mass[1:], self.region_mass[0])
         self.coupled = force_coupled or not pb.uniform_relaxation
         self.linear = linear  # "direct" or "iterative": the scalar solves (coupled: direct)
-        self.factors = FactorStore(maxsize=cache_size, method=linear)
+        self.factors = FactorStore(maxsize=cache_size, method=linear, rtol=rtol)
         self._symmetric = {}
         self.last_solve_count = 0
 
@@ -220,7 +220,8 @@ class OmmOperator:
         new.f = self.source(grad_phi)
         new.f_free = new.f[self.free]
         if drift:
-            new.factors = FactorStore(maxsize=self.factors.maxsize, method=self.linear)
+            new.factors = FactorStore(maxsize=self.factors.maxsize, method=self.linear,
+                                      rtol=self.factors.rtol)
             new._symmetric = {}
         new.last_solve_count = 0
         return new

@@ -18,6 +18,7 @@ from .accuracy.runs import for_run as accuracy_for_run
 from .circuits import Circuits
 from .config import RunSpec
 from .config.spec import input_warnings
+from .krylov import RTOL, rtol_for
 from .measure import Measurement, Terminals, rho_infinity_factor, rho_star
 from .memory import peak_rss_mb
 from .persist import SweepCheckpoint, checkpointed_sweep, clear_sweep_checkpoint, fingerprint
@@ -72,7 +73,8 @@ def run(spec: RunSpec, *, progress=True, n_profile=401, out_dir=None, resume=Fal
         problem = spec.build_problem()
         t_mesh = time.perf_counter()
         problem, accuracy = accuracy_for_run(spec, problem)  # [mesh] error_estimate, tolerance
-        pipe = Pipeline(problem, force_coupled=spec.coupled, linear=spec.linear)
+        pipe = Pipeline(problem, force_coupled=spec.coupled, linear=spec.linear,
+                        krylov_rtol=rtol_for(spec.mesh_opts.tolerance))
     else:
         problem, pipe = setup(spec)
         t_mesh = t0
@@ -99,7 +101,9 @@ def run(spec: RunSpec, *, progress=True, n_profile=401, out_dir=None, resume=Fal
         "field_T": problem.B.tolist(),
         "material": {name: m.to_dict() for name, m in spec.materials.items()},
         "solver": {"drift": problem.drift, "decoupled": not pipe.omm.coupled,
-                   "linear": pipe.linear, "omm_scalar_solves": sol.solves},
+                   "linear": pipe.linear, "omm_scalar_solves": sol.solves,
+                   **({"krylov_rtol": pipe.krylov_rtol or RTOL} if pipe.linear == "iterative"
+                      else {})},
         **{k: obs[k] for k in SCALARS},
         "pair": obs["pair"],
         "contacts": {c: {"voltage_V": sol.voltages[c], "current_A": sol.currents[c],

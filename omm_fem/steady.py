@@ -68,6 +68,10 @@ class Pipeline:
         (:mod:`omm_fem.krylov`: memory linear in the mesh, for ~1e6 unknowns and
         more); ``"auto"`` is iterative from ``linalg.AUTO_ITERATIVE_DOFS`` unknowns.
         The coupled 3N path of region-wise materials is always direct.
+    krylov_rtol : float, optional
+        Relative residual of every Krylov solve of the iterative path (default
+        :data:`omm_fem.krylov.RTOL`; :func:`omm_fem.krylov.rtol_for` ties it to a
+        requested accuracy of the observables).
     reuse : Pipeline, optional
         A pipeline on the same mesh whose problem differs in its materials only
         (a parameter sweep, :mod:`omm_fem.paramsweep`): its discretisation and,
@@ -75,7 +79,7 @@ class Pipeline:
     """
 
     def __init__(self, problem: Problem, *, force_coupled: bool = False, linear: str = "direct",
-                 reuse: Pipeline | None = None):
+                 reuse: Pipeline | None = None, krylov_rtol: float | None = None):
         t0 = time.perf_counter()
         self.problem = problem
         # reuse: a pipeline on the same mesh whose problem differs in its materials only
@@ -88,9 +92,12 @@ class Pipeline:
         t1 = time.perf_counter()
         log.info("discretization: P%d, %d unknowns per field component, %.1f s", problem.order,
                  disc.ndofs, t1 - t0)
+        self.krylov_rtol = krylov_rtol
         same = (reuse is not None and reuse.linear == self.linear
+                and reuse.krylov_rtol == krylov_rtol
                 and np.array_equal(disc.sigma, reuse.disc.sigma))
-        self.charge = reuse.charge if same else ChargeSolver(disc, linear=self.linear)
+        self.charge = reuse.charge if same else ChargeSolver(disc, linear=self.linear,
+                                                             rtol=krylov_rtol)
         self.phi0, V0, I0 = self.charge.drive(problem.contacts)
         t2 = time.perf_counter()
         log.info("charge problem (%s solver): assembled, factorised and solved, %.1f s",
@@ -100,7 +107,8 @@ class Pipeline:
         self.V0 = dict(zip(names, V0))
         self.I0 = dict(zip(names, I0 * sig))
         self.omm = OmmOperator(disc, self.phi0, force_coupled=force_coupled,
-                               charge_stiffness=self.charge.K, linear=self.linear)
+                               charge_stiffness=self.charge.K, linear=self.linear,
+                               rtol=krylov_rtol)
         # the Delta J coefficients (four (nel, nqp) arrays) are not kept: W is all a field needs
         self.W = disc.assemble(forms.curl_current,
                                **disc.delta_J_coefficients(self.omm.grad_phi, drift=problem.drift))

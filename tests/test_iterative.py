@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import omm_fem as om
+from omm_fem import krylov
 from omm_fem.errors import OmmError
 from omm_fem.krylov import IterativeSolve
 from omm_fem.linalg import AUTO_ITERATIVE_DOFS, linear_method
@@ -72,6 +73,8 @@ def test_configured_run_with_iterative_solves(tmp_path):
         cfg["solver"]["linear"] = lin
         res = run(parse_config(cfg), progress=False).results
         assert res["solver"]["linear"] == lin
+        # the Krylov tolerance is reported where it applies (no [mesh] tolerance: RTOL)
+        assert res["solver"].get("krylov_rtol") == (krylov.RTOL if lin == "iterative" else None)
         rho[lin] = res["rho"]
     assert abs(rho["iterative"] - rho["direct"]) <= 1e-8 * abs(rho["direct"])
     cfg["solver"]["linear"] = "fast"

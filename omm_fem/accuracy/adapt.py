@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import OmmError, bad_value
+from ..krylov import rtol_for
 from .estimate import estimate, problem_on
 from .meshes import dof_count, refine_marked, refined_dof_count
 
@@ -119,7 +120,8 @@ def refine_to_tolerance(problem, tolerance, measurements=(), *, fields=None, lin
                 "mesh.max_dofs or relax mesh.tolerance")
             return out
         t0 = time.perf_counter()
-        est = estimate(problem, measurements, fields=fields, linear=linear, indicators=True)
+        est = estimate(problem, measurements, fields=fields, linear=linear, indicators=True,
+                       krylov_rtol=rtol_for(tolerance))
         out.problem, out.estimate = problem, est
         worst = est.max_relative()
         k, key = est.worst()

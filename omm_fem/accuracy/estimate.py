@@ -98,7 +98,8 @@ class Evaluation:
     states: list = field(default_factory=list)
 
 
-def evaluate(problem, measurements, *, fields=None, linear="direct", states=False):
+def evaluate(problem, measurements, *, fields=None, linear="direct", states=False,
+             krylov_rtol=None):
     """:class:`Evaluation` of ``problem`` at ``fields`` (default: its own field)."""
     t0 = time.perf_counter()
     meas = measurement_table(measurements)
@@ -107,7 +108,7 @@ def evaluate(problem, measurements, *, fields=None, linear="direct", states=Fals
     for m in meas.values():
         probes += [v for v in m.voltage if v not in names and v not in probes]
     fields = [problem.B] if fields is None else [np.asarray(f, float) for f in fields]
-    pipe = Pipeline(problem, linear=linear)
+    pipe = Pipeline(problem, linear=linear, krylov_rtol=krylov_rtol)
     terminals = Terminals(pipe, probes=probes)
     circuits = Circuits(pipe, meas, probes)
     named = {TWO_TERMINAL: Measurement(TWO_TERMINAL, pipe.pair, pipe.pair), **meas}
@@ -198,7 +199,7 @@ class ErrorEstimate:
 
 
 def estimate(problem, measurements=(), *, fields=None, linear="direct", indicators=False,
-             coarse=None):
+             coarse=None, krylov_rtol=None):
     """Richardson estimate of the discretization error of every observable.
 
     Parameters
@@ -214,6 +215,8 @@ def estimate(problem, measurements=(), *, fields=None, linear="direct", indicato
         Also compute the element indicators (for adaptive refinement).
     coarse : Evaluation, optional
         The evaluation on ``problem``'s mesh, when already computed.
+    krylov_rtol : float, optional
+        Krylov tolerance of the iterative path (:func:`omm_fem.krylov.rtol_for`).
 
     Returns
     -------
@@ -221,10 +224,11 @@ def estimate(problem, measurements=(), *, fields=None, linear="direct", indicato
     """
     t0 = time.perf_counter()
     if coarse is None:
-        coarse = evaluate(problem, measurements, fields=fields, linear=linear, states=indicators)
+        coarse = evaluate(problem, measurements, fields=fields, linear=linear, states=indicators,
+                          krylov_rtol=krylov_rtol)
     fine_mesh = refine_uniform(problem.mesh)
     fine = evaluate(problem_on(problem, fine_mesh), measurements, fields=coarse.fields,
-                    linear=linear, states=indicators)
+                    linear=linear, states=indicators, krylov_rtol=krylov_rtol)
     ab, rel = [], []
     for c, f, s in zip(coarse.values, fine.values, coarse.scales):
         a = {key: FACTOR * abs(c[key] - f[key]) for key in c if key in f}
