@@ -66,22 +66,30 @@ def test_iso_stiffness_is_a_symmetric_stiffness_spectrally_close_to_p2(mesh):
     assert 0.5 < w.min() and w.max() < 3.0, (w.min(), w.max())
 
 
-def test_p2_iterative_pipeline_equals_direct():
-    """P2 with [solver] linear = "iterative" on a structured graded Hall bar (long thin
-    cells at the edges): the charge CG with the AMG of the P1-iso-P2 stiffness converges
-    in few iterations, the AMG of the P2 matrix itself in many times more, and the
-    numbers are the direct ones."""
+def small_graded_bar(order, size_over_W, edge_size, mobility=None):
+    """A 2 um x 0.5 um Hall bar on the structured graded mesh (long thin cells at the
+    edges), drift on, sink contacts (also used by test_krylov_tolerance.py)."""
     from omm_fem.geometry.structured import structured_hall_bar
-    from omm_fem.krylov import IterativeSolve
 
+    extra = {} if mobility is None else {"mobility": mobility}
     mat = om.Material.from_units(D=1e-2, tau=1e-12, alpha=0.05, sigma=1.6e-3,
-                                 X=np.diag([24.4, 24.4, 2.44]), X_unit="1/m_e")
+                                 X=np.diag([24.4, 24.4, 2.44]), X_unit="1/m_e", **extra)
     L, W = 2e-6, 0.5e-6
     bar = structured_hall_bar(length=L, width=W, arms=[L / 3, 2 * L / 3], arm_width=W / 4,
-                              arm_length=W / 2, size=W / 8, edge_size=1e-7 / 8, growth=0.15)
-    pb = om.Problem(mesh=bar, materials=mat, B=[2.0, 0, 0], order=2, drift=True,
-                    contacts=[om.Contact("source", current=1e-6, omm="sink"),
-                              om.Contact("drain", voltage=0.0, omm="sink")])
+                              arm_length=W / 2, size=W * size_over_W, edge_size=edge_size,
+                              growth=0.15)
+    return om.Problem(mesh=bar, materials=mat, B=[2.0, 0, 0], order=order, drift=True,
+                      contacts=[om.Contact("source", current=1e-6, omm="sink"),
+                                om.Contact("drain", voltage=0.0, omm="sink")])
+
+
+def test_p2_iterative_pipeline_equals_direct():
+    """P2 with [solver] linear = "iterative" on a structured graded Hall bar: the charge
+    CG with the AMG of the P1-iso-P2 stiffness converges in few iterations, the AMG of
+    the P2 matrix itself in many times more, and the numbers are the direct ones."""
+    from omm_fem.krylov import IterativeSolve
+
+    pb = small_graded_bar(2, 1 / 8, 1e-7 / 8)
     out = {}
     for lin in ("direct", "iterative"):
         pipe = Pipeline(pb, linear=lin)

@@ -21,16 +21,9 @@ def test_rtol_for_requested_accuracy():
 
 @pytest.fixture(scope="module")
 def device():
-    from omm_fem.geometry.structured import structured_hall_bar
+    from test_isop2 import small_graded_bar
 
-    mat = om.Material.from_units(D=1e-2, tau=1e-12, alpha=0.05, sigma=1.6e-3, mobility=1.0,
-                                 X=np.diag([24.4, 24.4, 2.44]), X_unit="1/m_e")
-    L, W = 2e-6, 0.5e-6
-    bar = structured_hall_bar(length=L, width=W, arms=[L / 3, 2 * L / 3], arm_width=W / 4,
-                              arm_length=W / 2, size=W / 10, edge_size=1e-7 / 16, growth=0.15)
-    pb = om.Problem(mesh=bar, materials=mat, B=[2.0, 0, 0], order=1, drift=True,
-                    contacts=[om.Contact("source", current=1e-6, omm="sink"),
-                              om.Contact("drain", voltage=0.0, omm="sink")])
+    pb = small_graded_bar(1, 1 / 10, 1e-7 / 16, mobility=1.0)
     m = om.Measurement("Rxx", current=("source", "drain"), voltage=("probe_1_top", "probe_2_top"))
     return pb, [m]
 

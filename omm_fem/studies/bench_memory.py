@@ -45,15 +45,18 @@ def _material():
                     X=np.diag([24.4, 24.4, 2.44]) / M_E)
 
 
-def _size_for(nodes, edge):
-    """Bulk size [m] giving about ``nodes`` mesh nodes (bisection on the exact node count)."""
+def _size_for(nodes, edge, hall=None):
+    """Bulk size [m] giving about ``nodes`` structured nodes on the Hall bar ``hall``
+    (default :data:`HALL`), by bisection on the exact node count."""
     from ..geometry.structured import hall_bar_grid, node_count
 
+    hall = HALL if hall is None else hall
+
     def count(size):
-        xs, ys, boxes, _ = hall_bar_grid(**HALL, size=size, edge_size=edge, growth=0.15)
+        xs, ys, boxes, _ = hall_bar_grid(**hall, size=size, edge_size=edge, growth=0.15)
         return node_count(xs, ys, boxes)
 
-    lo, hi = edge / 4, HALL["width"]
+    lo, hi = edge / 4, hall["width"]
     for _ in range(30):
         mid = np.sqrt(lo * hi)
         lo, hi = (mid, hi) if count(mid) > nodes else (lo, mid)

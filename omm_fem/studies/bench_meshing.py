@@ -27,7 +27,7 @@ import time
 import numpy as np
 
 from .bench_memory import HALL as _FULL
-from .bench_memory import _material, lean_poisson
+from .bench_memory import _material, _size_for, lean_poisson
 
 __all__ = ["run", "table", "HALL"]
 
@@ -59,21 +59,6 @@ def _gmsh_size(nodes, edge):
     return hi
 
 
-def _structured_size(nodes, edge):
-    """Bulk size [m] giving about ``nodes`` structured nodes (bisection on the exact count)."""
-    from ..geometry.structured import hall_bar_grid, node_count
-
-    def count(size):
-        xs, ys, boxes, _ = hall_bar_grid(**HALL, size=size, edge_size=edge, growth=0.15)
-        return node_count(xs, ys, boxes)
-
-    lo, hi = edge / 4, HALL["width"]
-    for _ in range(30):
-        mid = np.sqrt(lo * hi)
-        lo, hi = (mid, hi) if count(mid) > nodes else (lo, mid)
-    return hi
-
-
 def _mesh(kind, nodes, edge):
     from .. import hall_bar
     from ..geometry.structured import structured_hall_bar
@@ -83,7 +68,7 @@ def _mesh(kind, nodes, edge):
         t = time.perf_counter()
         mesh = hall_bar(**HALL, size=size, edge_size=edge, growth=0.15)
     else:
-        size = _structured_size(nodes, edge)
+        size = _size_for(nodes, edge, HALL)
         t = time.perf_counter()
         mesh = structured_hall_bar(**HALL, size=size, edge_size=edge, growth=0.15)
     return mesh, time.perf_counter() - t
