@@ -233,3 +233,27 @@ def test_run_error_estimate_with_sweep_extremes_brackets_the_strip_error():
                                                        for k in keys])
     assert e["rho"] == pytest.approx(e["dI_over_I0"], rel=1e-6)  # two contacts: rho = -dI/I0
     assert "error estimate (Richardson" in summary(res)
+
+
+def test_tolerance_run_on_the_iterative_path_ties_the_krylov_tolerance_to_it():
+    """[mesh] tolerance with [solver] linear = "iterative": the Krylov solves go to
+    krylov.rtol_for(tolerance), reported in results.json, and the refinement reaches the
+    tolerance. The element indicators carry the algebraic error, so the marked elements
+    (and the final mesh) may differ from the direct path's; the answers agree within the
+    tolerance (both are within it of the converged value, by the estimate)."""
+    from omm_fem.krylov import rtol_for
+
+    ell = parse_config(_rect_config()).resolved["ell_m"]
+    tol = 1e-3
+    out = {}
+    for lin in ("direct", "iterative"):
+        cfg = _rect_config(tolerance=tol, edge_size=ell)
+        cfg["solver"]["linear"] = lin
+        out[lin] = run(parse_config(cfg), progress=False).results
+    it, di = out["iterative"], out["direct"]
+    assert it["solver"]["krylov_rtol"] == rtol_for(tol) == pytest.approx(1e-7)
+    assert "krylov_rtol" not in di["solver"]
+    assert it["refinement"]["met"] and it["error_estimate"]["max_rel"] <= tol
+    assert it["refinement"]["steps"][0]["max_rel"] == pytest.approx(
+        di["refinement"]["steps"][0]["max_rel"], rel=1e-3)  # the same first estimate
+    assert it["delta_I_over_I0"] == pytest.approx(di["delta_I_over_I0"], rel=tol)
