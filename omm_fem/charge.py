@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import forms, intsets
+from .assembly import restrict
 from .errors import OmmError
 from .isop2 import iso_stiffness
 from .linalg import factor
@@ -44,8 +45,10 @@ class ChargeSolver:
         self.K = disc.assemble(forms.diffusion, c=disc.sigma)
         fixed = intsets.unique(np.concatenate(list(disc.contact_dofs.values())))
         self.fixed = fixed
-        self.free = intsets.complement(disc.ndofs, fixed)
-        Kff = self.K[self.free][:, self.free]
+        self.free = free = intsets.complement(disc.ndofs, fixed)
+        Kf = self.K[free]  # the free rows: K_ff and the contact columns K_fc
+        Kff, Kfc = Kf[:, free], Kf[:, fixed]
+        del Kf
         # iterative: AMG-preconditioned CG (omm_fem.krylov), at P2 with the AMG of the
         # P1-iso-P2 stiffness (omm_fem.isop2); direct: Cholesky (CHOLMOD), LU where the
         # matrix is not positive definite after all (linalg.factor)
@@ -53,19 +56,20 @@ class ChargeSolver:
         precond = None
         if iterative and disc.problem.order == 2:
             def precond():
-                Kiso = iso_stiffness(disc.basis, disc.sigma)
-                return Kiso[self.free][:, self.free]
+                return restrict(iso_stiffness(disc.basis, disc.sigma), free)
         self.lu = factor(Kff, spd=True, method="iterative" if iterative else "direct",
                          supernodal=True, refine=1, precond=precond, rtol=rtol)
-        self.psi = self._characteristic(disc.chi)
+        self.psi = self._characteristic(disc.chi, Kfc)
+        del Kff, Kfc
         # K chi (ndofs, ncontacts): the contact currents chi^T K phi = (K chi)^T phi (K is
         # symmetric) without K itself, which the iterative path releases (release_stiffness)
         self.K_chi = np.asarray(self.K @ disc.chi)
         self.G = disc.chi.T @ (self.K @ self.psi)  # conductance matrix (scaled), symmetric
         self.names = disc.contact_names
 
-    def _characteristic(self, chi):
-        """Characteristic potentials psi_c (columns): 1 V on contact c, 0 on the others.
+    def _characteristic(self, chi, Kfc):
+        """Characteristic potentials psi_c (columns): 1 V on contact c, 0 on the others
+        (``Kfc``: the free rows, contact columns of K).
 
         The potentials sum to 1 everywhere (the constant solves the problem with 1 V on
         every contact, as ``K 1 = 0``), so on the iterative path the last one is
@@ -77,7 +81,7 @@ class ChargeSolver:
         k = chi.shape[1]
         if k >= 2 and self.iterative:
             k -= 1
-        rhs = -(self.K[free][:, fixed] @ chi[fixed, :k])
+        rhs = -(Kfc @ chi[fixed, :k])
         psi[free, :k] = self.lu.solve(rhs).reshape(free.size, k)
         if k < chi.shape[1]:
             psi[free, k] = 1.0 - psi[free, :k].sum(axis=1)
