@@ -69,7 +69,7 @@ direction = [1.0, 0.0, 0.0]                   # field direction of the sweep
 SOLVER = """\
 [solver]
 drift = {drift}              # drift v_d = -mu_e E0 in Eq. (1) and in Delta J
-# linear = "direct"       # "iterative": AMG-preconditioned Krylov (~1e6 unknowns); "auto"
+# linear = "auto"         # direct below 1e6 unknowns, iterative (AMG + Krylov) above; or "direct"
 
 [output]
 # vtu_sweep_points = [0, 4]   # also write fields_sweep_NNNN.vtu at these sweep indices

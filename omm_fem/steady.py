@@ -78,7 +78,7 @@ class Pipeline:
         when sigma is unchanged, its charge factorisation are shared.
     """
 
-    def __init__(self, problem: Problem, *, force_coupled: bool = False, linear: str = "direct",
+    def __init__(self, problem: Problem, *, force_coupled: bool = False, linear: str = "auto",
                  reuse: Pipeline | None = None, krylov_rtol: float | None = None):
         t0 = time.perf_counter()
         self.problem = problem

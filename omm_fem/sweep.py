@@ -185,11 +185,13 @@ def _index(k, nf):
 _WORKER = threading.local()  # per worker process (and thread): the current sweep's pipeline
 
 
-def _direct_chunk(token, problem, force_coupled, probes, fields, linear="direct"):
+def _direct_chunk(token, problem, force_coupled, probes, fields, linear="direct",
+                  krylov_rtol=None):
     """Worker task: responses of a chunk of fields; builds the pipeline once per sweep."""
     if getattr(_WORKER, "token", None) != token:
         _WORKER.token = _WORKER.pipe = _WORKER.terminals = None  # free the previous sweep's
-        _WORKER.pipe = pipe = Pipeline(problem, force_coupled=force_coupled, linear=linear)
+        _WORKER.pipe = pipe = Pipeline(problem, force_coupled=force_coupled, linear=linear,
+                                             krylov_rtol=krylov_rtol)
         _WORKER.terminals = Terminals(pipe, probes)
         _WORKER.token = token
     pipe, terms = _WORKER.pipe, _WORKER.terminals
@@ -257,7 +259,7 @@ def _direct(pipe, terms, fields, idx, keep, executor, bar, info):
             force = pipe.omm.coupled and pipe.problem.uniform_relaxation
             chunks = np.array_split(np.array(remote), min(len(remote), 2 * info["workers"]))
             futs = {executor.submit(_direct_chunk, token, pipe.problem, force, terms.probes,
-                                    fields[c], pipe.linear): c for c in chunks}
+                                    fields[c], pipe.linear, pipe.krylov_rtol): c for c in chunks}
             for fut in as_completed(futs):
                 res, c = fut.result(), futs[fut]
                 for i, k in enumerate(c):

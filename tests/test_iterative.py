@@ -80,3 +80,37 @@ def test_configured_run_with_iterative_solves(tmp_path):
     cfg["solver"]["linear"] = "fast"
     with pytest.raises(ConfigError, match="solver.linear"):
         parse_config(cfg)
+
+
+def test_notebook_api_takes_the_linear_path(problem, monkeypatch):
+    """om.solve / om.sweep choose the path like a configured run: "auto" by default
+    (direct on this small mesh; iterative once the threshold is below its size), or
+    forced; the numbers agree; a bad value names the argument."""
+    from omm_fem import linalg
+
+    m = om.Measurement("Rxx", current=("source", "drain"), voltage=("probe_1_top", "probe_2_top"))
+    auto = om.solve(problem, measurements=[m])
+    assert auto.pipeline.linear == "direct"
+    it = om.solve(problem, measurements=[m], linear="iterative")
+    assert it.pipeline.linear == "iterative"
+    # the Krylov residual (1e-10 per solve) bounds the difference, as in the pipeline test
+    assert abs(it.rho("Rxx") - auto.rho("Rxx")) <= 1e-8 * abs(auto.rho("Rxx"))
+    monkeypatch.setattr(linalg, "AUTO_ITERATIVE_DOFS", problem.mesh.p.shape[1])
+    sw = om.sweep(problem, B_T=[1.0, 3.0], measurements=[m], executor=False)
+    assert sw.pipeline.linear == "iterative"
+    direct = om.sweep(problem, B_T=[1.0, 3.0], measurements=[m], executor=False,
+                      linear="direct")
+    assert direct.pipeline.linear == "direct"
+    assert np.allclose(sw.rho("Rxx"), direct.rho("Rxx"), rtol=1e-8, atol=0)
+    for fn in (lambda: om.solve(problem, linear="fast"),
+               lambda: om.sweep(problem, B_T=[1.0], linear=None)):
+        with pytest.raises(OmmError, match="linear = .* is invalid: allowed"):
+            fn()
+
+
+def test_configured_default_is_auto():
+    from omm_fem.config import default_config, parse_config
+
+    cfg = default_config()
+    cfg["solver"].pop("linear", None)
+    assert parse_config(cfg).linear == "auto"

@@ -98,7 +98,7 @@ class Evaluation:
     states: list = field(default_factory=list)
 
 
-def evaluate(problem, measurements, *, fields=None, linear="direct", states=False,
+def evaluate(problem, measurements, *, fields=None, linear="auto", states=False,
              krylov_rtol=None):
     """:class:`Evaluation` of ``problem`` at ``fields`` (default: its own field)."""
     t0 = time.perf_counter()
@@ -198,7 +198,7 @@ class ErrorEstimate:
                 "other_fields": [self._entry(k, names) for k in range(1, len(self.abs))]}
 
 
-def estimate(problem, measurements=(), *, fields=None, linear="direct", indicators=False,
+def estimate(problem, measurements=(), *, fields=None, linear="auto", indicators=False,
              coarse=None, krylov_rtol=None):
     """Richardson estimate of the discretization error of every observable.
 

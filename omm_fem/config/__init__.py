@@ -235,7 +235,7 @@ def _parse(cfg, base_dir):
     coupled = boolean("solver.coupled", solver.get("coupled"), False)
     from ..linalg import LINEAR
 
-    linear = string("solver.linear", solver.get("linear"), allowed=list(LINEAR), default="direct")
+    linear = string("solver.linear", solver.get("linear"), allowed=list(LINEAR), default="auto")
     output = parse_output(table(cfg, "output"), sweep, g)
     fields = [B, np.zeros(3)] + ([] if sweep is None else list(sweep.fields))
     for name, mat in materials.items():

@@ -205,7 +205,7 @@ class RunSpec:
     drift: bool
     coupled: bool
     output: OutputSpec
-    linear: str = "direct"  # [solver] linear: "direct", "iterative" or "auto" (omm_fem.linalg)
+    linear: str = "auto"  # [solver] linear: "direct", "iterative" or "auto" (omm_fem.linalg)
     parameter_sweep: ParameterSweepSpec | None = None  # [sweep] parameter, values
     extra_fields: tuple = ()
     info: dict = field(default_factory=dict)  # derived facts that are not mesh resolution
