@@ -22,8 +22,8 @@ log = logging.getLogger(__name__)
 def write_outputs(res: RunResult, out):
     """Write results.json, measurements.csv, fields.vtu (+ one VTU per requested sweep
     point and their fields_sweep.xdmf series), map.png, profiles.png (rectangles),
-    hmr.png and sweep.csv (sweeps) into ``out``."""
-    from .run_figures import write_hmr, write_map, write_profiles
+    hmr.png and sweep.csv (sweeps), refinement.png ([mesh] tolerance) into ``out``."""
+    from .run_figures import write_hmr, write_map, write_profiles, write_refinement
 
     t0 = time.perf_counter()
     out = ensure_dir(out)
@@ -37,6 +37,8 @@ def write_outputs(res: RunResult, out):
         written.append(write_profiles(res, out / "profiles.png"))
     if "sweep" in r:
         written.append(write_hmr(res, out / "hmr.png"))
+    if "refinement" in r:
+        written.append(write_refinement(r["refinement"], out / "refinement.png"))
     written.append(write_text(out / "measurements.csv", measurements_table(r)))
     if "sweep" in r or "parameter_sweep" in r:
         written.append(write_text(out / "sweep.csv", sweep_table(r)))

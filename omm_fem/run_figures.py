@@ -1,4 +1,4 @@
-"""The figures of a configured steady run (map.png, hmr.png) with their titles,
+"""The figures of a configured steady run (map.png, hmr.png, refinement.png) with their titles,
 the run's parameter line and the smooth strip-formula overlay.
 
 Called by :func:`omm_fem.report.write_outputs`; the drawing is
@@ -99,6 +99,15 @@ def smooth_strip(spec, results):
 def write_hmr(res, path):
     """hmr.png (:func:`hmr_figure`); returns the path."""
     return save_png(hmr_figure(res), path)
+
+
+def write_refinement(refinement, path):
+    """refinement.png of a ``[mesh] tolerance`` run: the estimate of every observable
+    per refinement step (:func:`omm_fem.accuracy.adapt.plot_history`); returns the path."""
+    from .accuracy.adapt import plot_history
+
+    return save_png(plot_history(refinement["steps"], refinement["tolerance"],
+                                 refinement["met"]), path)
 
 
 def hmr_figure(res):

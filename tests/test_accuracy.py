@@ -25,11 +25,9 @@ from omm_fem.accuracy.meshes import (
 )
 from omm_fem.config import default_config, parse_config
 from omm_fem.errors import ConfigError
-from omm_fem.io import write_json
 from omm_fem.problem import boundary_layer_length
 from omm_fem.report import summary
 from omm_fem.run import run
-from omm_fem.schemas import SCHEMA_VERSION
 
 HONEST = (1 / 3, 3.0)  # est/true (module docstring)
 B = np.array([1.0, 0.0, 0.0])
@@ -152,8 +150,11 @@ def test_tolerance_on_a_rectangle_reaches_it_and_records_the_history(tmp_path):
     assert e["dI_over_I0_rel"] <= tol
     assert e["dI_over_I0"] == pytest.approx(FACTOR * abs(
         r["delta_I_over_I0"] - e["refined_values"]["dI_over_I0"]), rel=1e-6)
-    # as write_outputs does, without the figures
-    write_json(tmp_path / "results.json", {"schema_version": SCHEMA_VERSION, **r})
+    from omm_fem.report import write_outputs
+
+    written = {p.name for p in write_outputs(res, tmp_path)}
+    assert {"results.json", "refinement.png"} <= written
+    assert (tmp_path / "refinement.png").stat().st_size > 10_000  # a drawn figure
     got = json.loads((tmp_path / "results.json").read_text())
     assert got["refinement"]["steps"][0]["estimates_rel"]["dI_over_I0"] > tol
     assert got["error_estimate"]["dofs"] == got["mesh"]["dofs"]
@@ -172,6 +173,17 @@ def test_tolerance_cap_finishes_with_a_warning():
     assert f"{ad.estimate.max_relative():.3g}" in ad.warnings[0]
     assert f"mesh of {ad.history[-1]['dofs']} unknowns" in ad.warnings[0]
     assert ad.estimate.coarse.dofs == ad.history[-1]["dofs"]
+    # the notebook view: JSON-ready record and the history plot
+    d = json.loads(json.dumps(ad.to_dict()))
+    assert d["tolerance"] == 1e-9 and d["met"] is False and d["warnings"] == ad.warnings
+    assert [h["dofs"] for h in d["steps"]] == [h["dofs"] for h in ad.history]
+    assert d["error_estimate"]["dofs"] == ad.history[-1]["dofs"]
+    fig = ad.plot()
+    ax = fig.axes[0]
+    assert ax.get_xscale() == ax.get_yscale() == "log"
+    largest = [ln for ln in ax.get_lines() if ln.get_label() == "largest"][0]
+    assert np.allclose(largest.get_ydata(), [h["max_rel"] for h in ad.history])
+    assert any(ln.get_label() == "tolerance 1e-09" for ln in ax.get_lines())
 
 
 @pytest.mark.parametrize("mesh, match", [

@@ -50,7 +50,7 @@ def test_every_block_is_run_by_a_test(tmp_path):
     """README.md holds exactly the blocks the tests below run; a block in docs/ (none
     today) is run here: Python executed, TOML run with omm-fem run."""
     readme = [(lang, body) for name, lang, body in doc_blocks() if name == "README.md"]
-    assert [lang for lang, _ in readme] == ["toml"] * 4 + ["python"] * 3
+    assert [lang for lang, _ in readme] == ["toml"] * 4 + ["python"] * 4
     assert "parameter = " in readme[1][1]
     assert "[transient]" in readme[2][1] and "[[dataset]]" in readme[3][1]
     others = [b for b in doc_blocks() if b[0] != "README.md"]
@@ -90,6 +90,10 @@ def test_python_examples_run_verbatim(capsys):
         assert abs(scope["fields"][k, 0] - B) < 1e-12
         assert abs(scope["rho"][k] - loop[B]) <= 1e-6 * abs(loop[B])
     assert scope["fig"].axes and scope["table"]["B_T"][-1] == 6.0
+    # the accuracy block: a first estimate above the tolerance, refined until below it
+    ad = scope["adapted"]
+    assert scope["est"].max_relative() > 1e-3 and ad.met and scope["hist"].axes
+    assert ad.history[-1]["max_rel"] <= 1e-3 == ad.tolerance
 
 
 def test_parameter_sweep_config_runs_as_printed(tmp_path):

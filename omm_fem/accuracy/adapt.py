@@ -28,7 +28,8 @@ from ..krylov import rtol_for
 from .estimate import estimate, problem_on
 from .meshes import dof_count, refine_marked, refined_dof_count
 
-__all__ = ["THETA", "MAX_STEPS", "Adapted", "dorfler", "mark", "refine_to_tolerance"]
+__all__ = ["THETA", "MAX_STEPS", "Adapted", "dorfler", "mark", "plot_history",
+           "refine_to_tolerance"]
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,46 @@ class Adapted:
     history: list = field(default_factory=list)
     met: bool = False
     warnings: list = field(default_factory=list)
+    tolerance: float | None = None
+    measurements: tuple = ()
+
+    def to_dict(self):
+        """JSON-ready: ``tolerance``, ``met``, ``steps`` (the history: the
+        ``refinement`` entry of results.json), ``warnings`` and ``error_estimate``
+        (:meth:`ErrorEstimate.to_dict` of the last step, None without one)."""
+        est = (None if self.estimate is None
+               else self.estimate.to_dict(list(self.measurements)))
+        return {"tolerance": self.tolerance, "met": self.met, "steps": list(self.history),
+                "warnings": list(self.warnings), "error_estimate": est}
+
+    def plot(self, ax=None):
+        """The refinement history (:func:`plot_history`); returns the Figure."""
+        return plot_history(self.history, self.tolerance, self.met, ax=ax)
+
+
+def plot_history(steps, tolerance=None, met=None, ax=None):
+    """The relative error estimate of every observable (thin) and the largest (bold)
+    against the unknowns of each refinement step (``steps``: :attr:`Adapted.history`,
+    or ``refinement.steps`` of results.json), with the tolerance; returns the Figure."""
+    from ..plotstyle import GREY, color, style_axes
+    from ..solution_common import axes_or_new
+
+    ax = axes_or_new(ax, (6, 4))
+    dofs = [h["dofs"] for h in steps]
+    keys = list(dict.fromkeys(k for h in steps for k in h["estimates_rel"]))
+    for i, key in enumerate(keys):
+        ys = [h["estimates_rel"].get(key, np.nan) for h in steps]
+        ax.loglog(dofs, ys, color=color(i), lw=0.9, alpha=0.8, label=key)
+    ax.loglog(dofs, [h["max_rel"] for h in steps], "o-", color="k", lw=2, label="largest")
+    if tolerance is not None:
+        ax.axhline(tolerance, color=GREY, ls="--", lw=1, label=f"tolerance {tolerance:g}")
+    ax.set_xlabel("unknowns per field component")
+    ax.set_ylabel("estimated relative error")
+    if met is not None:
+        ax.set_title("mesh refinement: tolerance " + ("met" if met else "not met"))
+    ax.legend(fontsize=7)
+    style_axes(ax)
+    return ax.figure
 
 
 def dorfler(eta2, theta=THETA):
@@ -79,7 +120,7 @@ def _flat(est):
             for k, rel in enumerate(est.rel) for key, v in sorted(rel.items())}
 
 
-def refine_to_tolerance(problem, tolerance, measurements=(), *, fields=None, linear="direct",
+def refine_to_tolerance(problem, tolerance, measurements=(), *, fields=None, linear="auto",
                         max_dofs=3.0e6, theta=THETA, max_steps=MAX_STEPS):
     """Refine ``problem``'s mesh until every relative error estimate is <= ``tolerance``.
 
@@ -107,7 +148,7 @@ def refine_to_tolerance(problem, tolerance, measurements=(), *, fields=None, lin
         raise OmmError(bad_value("tolerance", tolerance, "must be in (0, 0.5)"))
     if not 0 < theta <= 1:
         raise OmmError(bad_value("theta", theta, "must be in (0, 1]"))
-    out = Adapted(problem, None)
+    out = Adapted(problem, None, tolerance=tolerance, measurements=tuple(measurements))
     for step in range(max_steps):
         need = refined_dof_count(problem.mesh, problem.order)
         if need > max_dofs:

@@ -54,8 +54,8 @@ def for_run(spec, problem):
                                  max_dofs=opts.max_dofs)
         problem, est = ad.problem, ad.estimate
         acc.warnings += ad.warnings
-        acc.entries["refinement"] = {"tolerance": opts.tolerance, "met": ad.met,
-                                     "steps": ad.history}
+        d = ad.to_dict()
+        acc.entries["refinement"] = {k: d[k] for k in ("tolerance", "met", "steps")}
     else:
         need = refined_dof_count(problem.mesh, problem.order)
         est = None
