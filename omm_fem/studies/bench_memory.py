@@ -226,15 +226,22 @@ def table(records, machine):
             # one run each, on a shared machine: the loads say whether the ratio compares
             load = (f" (loads {r['load']:.1f} / {pois['load']:.1f})"
                     if r.get("load") is not None and pois.get("load") is not None else "")
-            lines.append(f"| P1 {linear}: wall <= {GOALS['wall_over_poisson']:g} lean Poisson "
-                         f"solves ({pois['total_s']:.1f} s) | {ratio:.2f}{load} | "
-                         f"{'yes' if ratio <= GOALS['wall_over_poisson'] else 'no'} |")
+            # the least a pipeline does: its charge problem (this Poisson problem) and the
+            # field's OMM solve (validation/bench_pipeline.md: the same floor at 176k nodes)
+            floor = 1.0 + r["field_s"] / pois["total_s"]
+            goal = GOALS["wall_over_poisson"]
+            met = "yes" if ratio <= goal else "no, below the floor" if goal < floor else "no"
+            lines.append(f"| P1 {linear}: wall <= {goal:g} lean Poisson solves "
+                         f"({pois['total_s']:.1f} s) | {ratio:.2f}, floor {floor:.2f}{load} | "
+                         f"{met} |")
     r = _find(records, kind="steady", order=2)
     if r is not None:
         gb = r["peak_rss_MB"] / 1e3
         lines.append(f"| P2 ({r['dofs']} dofs, {r['linear']}): peak RSS <= "
                      f"{GOALS['rss_p2_GB']:g} GB | {gb:.2f} GB | "
                      f"{'yes' if gb <= GOALS['rss_p2_GB'] else 'no'} |")
+    lines += ["", "floor = 1 + (field part) / Poisson: the charge problem (the Poisson problem "
+              "itself) and one OMM solve at the field, the least a steady run does with the path's solvers."]
     return "\n".join(lines) + "\n"
 
 

@@ -106,7 +106,10 @@ def run(nodes=160_000, repeat=3, orders=(1, 2)):
         fields = iter(np.linspace(2.1, 3.0, repeat)[:, None] * np.array([1.0, 0, 0]))
         t_field, _ = best(lambda: pipe.at_field(next(fields)), repeat)
         rec = {"dofs": int(lean["dofs"]), "rho": obs["rho"], "poisson_s": t_poisson,
-               "pipeline_s": t_pipe, "field_s": t_field, "ratio": t_pipe / t_poisson}
+               "pipeline_s": t_pipe, "field_s": t_field, "ratio": t_pipe / t_poisson,
+               # what any pipeline must do: its charge problem (this Poisson problem) and
+               # the field's OMM solve (one complex LU of S + lam M and its solve)
+               "floor": 1.0 + t_field / t_poisson}
         P = f"P{order}"
         rows += [
             (f"{P} ({rec['dofs']} unknowns): lean scalar Poisson: basis + assemble + Cholesky "
@@ -135,10 +138,18 @@ def table(result):
              "| step | time (s) | / Poisson |", "|---|---|---|"]
     for name, sec, ratio in r["rows"]:
         lines.append(f"| {name} | {sec:.3f} | {'' if ratio is None else f'{ratio:.2f}'} |")
-    lines += ["", "| order | rho | pipeline / Poisson | goal | met |", "|---|---|---|---|---|"]
+    lines += ["", "| order | rho | pipeline / Poisson | floor / Poisson | goal | met |",
+              "|---|---|---|---|---|---|"]
     for order, rec in sorted(r["by_order"].items()):
         goal = GOALS.get(order)
-        met = "" if goal is None else ("yes" if rec["ratio"] <= goal else "no")
-        lines.append(f"| P{order} | {rec['rho']:.6e} | {rec['ratio']:.2f} | "
+        met = "" if goal is None else ("yes" if rec["ratio"] <= goal else
+                                       "no, below the floor" if goal < rec["floor"] else "no")
+        lines.append(f"| P{order} | {rec['rho']:.6e} | {rec['ratio']:.2f} | {rec['floor']:.2f} | "
                      f"{'' if goal is None else f'<= {goal:g}'} | {met} |")
+    lines += ["", "floor = 1 + (field-dependent part) / Poisson: the least any steady pipeline "
+              "does with these solvers (CHOLMOD Cholesky for the real SPD charge problem, "
+              "UMFPACK LU for the complex OMM operator S + lam M): its charge problem, which "
+              "is the Poisson problem, and one solve of the OMM operator at the field. A goal "
+              "below it needs a cheaper complex solve (a complex-symmetric LDL^T, which no "
+              "solver installable here offers) or another formulation."]
     return "\n".join(lines) + "\n"
