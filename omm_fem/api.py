@@ -33,12 +33,14 @@ always measured, on the primary contact pair under the problem's own drive.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 from .circuits import Circuits, drive_is
 from .errors import OmmError, bad_value
+from .krylov import rtol_for
 from .linalg import LINEAR
 from .measure import Measurement, Terminals
 from .problem import Problem
@@ -175,6 +177,7 @@ def _check_executor(executor):
 
 # ------------------------------------------------------------------------- entry points
 def solve(problem: Problem, *, measurements: Sequence[Measurement] = (), linear: str = "auto",
+          error_estimate: bool = False, tolerance: float | None = None, max_dofs: float = 3.0e6,
           force_coupled: bool = False) -> SteadySolution:
     """Solve a steady problem at its own field ``problem.B``.
 
@@ -188,6 +191,18 @@ def solve(problem: Problem, *, measurements: Sequence[Measurement] = (), linear:
         Sparse direct factorisations, or AMG-preconditioned Krylov solves (memory
         linear in the mesh: a 1e6-node P1 device in ~2.3 GB instead of ~5.6 GB);
         ``"auto"`` is iterative from 1e6 unknowns (SPEC §12, "Linear solvers").
+    error_estimate : bool
+        Also estimate the discretisation error of ΔI/I₀ and of every measurement's
+        ρ and R (Richardson, one uniform refinement: about 5 x the cost; SPEC §14),
+        in ``.accuracy``.
+    tolerance : float, optional
+        Refine the mesh (adaptively, by the estimator's indicators) until every
+        relative estimate is below it, in (0, 0.5); the solution is that of the
+        final mesh (``.problem``), ``.accuracy`` holds the estimate and the
+        refinement history. A tolerance not reached within ``max_dofs`` gives a
+        warning (``warnings.warn``) and the best mesh reached.
+    max_dofs : float
+        Cap on the unknowns of any solve of the estimate or the refinement.
     force_coupled : bool
         Use the 3N coupled block solve even for a uniform material (testing).
 
@@ -208,13 +223,44 @@ def solve(problem: Problem, *, measurements: Sequence[Measurement] = (), linear:
     """
     _check_problem(problem)
     force_coupled = _check_bool("force_coupled", force_coupled)
+    error_estimate = _check_bool("error_estimate", error_estimate)
     _check_linear(linear)
     user, probes = _measurements(problem, measurements)
-    pipe = Pipeline(problem, force_coupled=force_coupled, linear=linear)
+    problem, accuracy = _accuracy(problem, list(user.values()), linear, error_estimate,
+                                  tolerance, max_dofs)
+    pipe = Pipeline(problem, force_coupled=force_coupled, linear=linear,
+                    krylov_rtol=None if tolerance is None else rtol_for(tolerance))
     terminals = Terminals(pipe, probes=probes)
     circuits = Circuits(pipe, user, probes)
-    return SteadySolution(pipe, pipe.at_field(problem.B), terminals, _with_two_terminal(pipe, user),
-                          own=circuits.at_field(problem.B))
+    sol = SteadySolution(pipe, pipe.at_field(problem.B), terminals, _with_two_terminal(pipe, user),
+                         own=circuits.at_field(problem.B))
+    sol.accuracy = accuracy
+    return sol
+
+
+def _accuracy(problem, measurements, linear, error_estimate, tolerance, max_dofs):
+    """(problem to solve, accuracy dict or None) of :func:`solve`."""
+    if tolerance is None and not error_estimate:
+        return problem, None
+    from .accuracy import estimate, refine_to_tolerance
+    from .accuracy.meshes import refined_dof_count
+
+    given, max_dofs = max_dofs, _check_number("max_dofs", max_dofs)
+    if tolerance is not None:
+        tolerance = _check_number("tolerance", tolerance)
+        ad = refine_to_tolerance(problem, tolerance, measurements, linear=linear,
+                                 max_dofs=max_dofs)
+        for w in ad.warnings:
+            warnings.warn(w, stacklevel=3)
+        d = ad.to_dict()  # error_estimate None: not even the first estimate fit under max_dofs
+        return ad.problem, {"refinement": {k: d[k] for k in ("tolerance", "met", "steps")},
+                            "error_estimate": d["error_estimate"], "warnings": d["warnings"]}
+    need = refined_dof_count(problem.mesh, problem.order)
+    if need > max_dofs:
+        raise OmmError(bad_value("max_dofs", given, f"the error estimate needs a solve with "
+                                 f"about {need} unknowns: raise max_dofs"))
+    est = estimate(problem, measurements, linear=linear)
+    return problem, {"error_estimate": est.to_dict(measurements)}
 
 
 def sweep(problem: Problem, fields=None, *, B_T=None, direction=(1.0, 0.0, 0.0),

@@ -49,11 +49,16 @@ class SteadySolution(Measured):
     voltages, currents : dict[str, float]
         Contact voltages [V] and currents into the sample [A], O(alpha^2) included.
     measurement_names : list of str
+    accuracy : dict or None
+        With ``solve(..., error_estimate=True)`` or ``tolerance=``: the discretisation
+        error estimate of every observable (``error_estimate``, as in results.json) and,
+        with a tolerance, the refinement history (``refinement``); else None.
     """
 
     def __init__(self, pipeline, solution, terminals, measurements, own=None):
         super().__init__(pipeline, terminals, measurements, own)
         self._sol = solution
+        self.accuracy = None
         dens = pipeline.disc.units.density
         self._values = terminals.response(np.asarray(solution.n)[2] / dens)
         self._zeroth = terminals.zeroth_order()
@@ -167,7 +172,7 @@ class SteadySolution(Measured):
         ``voltage``, ``R_ohm``, ``R0_ohm``, ``rho``), ``contacts`` (per name:
         ``voltage_V``, ``current_A``) and ``dofs``; with ``fields`` also
         ``points_m`` (2, ndofs), ``n_C_per_m2`` (3, ndofs), ``phi_V`` and
-        ``phi0_V`` (ndofs,) as nested lists.
+        ``phi0_V`` (ndofs,) as nested lists; ``accuracy`` where estimated.
         """
         out = {
             "field_T": self._sol.B,
@@ -182,6 +187,8 @@ class SteadySolution(Measured):
         if fields:
             out.update(points_m=self.points, n_C_per_m2=self._sol.n, phi_V=self._sol.phi,
                        phi0_V=self._pipe.phi0)
+        if self.accuracy is not None:
+            out["accuracy"] = self.accuracy
         return jsonable(out)
 
     def write_vtu(self, path) -> Path:

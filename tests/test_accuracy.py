@@ -269,3 +269,49 @@ def test_tolerance_run_on_the_iterative_path_ties_the_krylov_tolerance_to_it():
     assert it["refinement"]["steps"][0]["max_rel"] == pytest.approx(
         di["refinement"]["steps"][0]["max_rel"], rel=1e-3)  # the same first estimate
     assert it["delta_I_over_I0"] == pytest.approx(di["delta_I_over_I0"], rel=tol)
+
+
+def test_notebook_solve_with_an_error_estimate_and_a_tolerance():
+    """om.solve(error_estimate=True) reports the same estimate as accuracy.estimate;
+    om.solve(tolerance=) refines until it holds and returns the final mesh's solution,
+    whose values are the estimate's coarse values; out of reach: a warning."""
+    import warnings
+
+    import omm_fem as om
+    from omm_fem.errors import OmmError
+
+    mat = strip_material()
+    pb = strip_problem(mat, B, width=0.5e-6, length=0.8e-6, edge_size=1e-7, omm="sink")
+    sol = om.solve(pb, error_estimate=True)
+    e = sol.accuracy["error_estimate"]
+    ref = estimate(pb).to_dict()
+    assert e["dofs"] == sol.pipeline.disc.ndofs == ref["dofs"]
+    assert e["dI_over_I0"] == pytest.approx(ref["dI_over_I0"], rel=1e-9)
+    assert e["rho"] == pytest.approx(FACTOR * abs(sol.rho() - e["refined_values"]["rho"]),
+                                     rel=1e-6)
+    assert json.loads(json.dumps(sol.to_dict()))["accuracy"]["error_estimate"]["max_rel"] > 0
+    assert om.solve(pb).accuracy is None and "accuracy" not in om.solve(pb).to_dict()
+
+    tol = 1e-3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # met: no warning
+        fine = om.solve(pb, tolerance=tol)
+    ref = fine.accuracy["refinement"]
+    assert ref["met"] and ref["steps"][-1]["max_rel"] <= tol < ref["steps"][0]["max_rel"]
+    assert fine.problem.mesh.t.shape[1] > pb.mesh.t.shape[1]  # the refined mesh's solution
+    assert fine.pipeline.disc.ndofs == ref["steps"][-1]["dofs"]
+    e = fine.accuracy["error_estimate"]
+    assert e["rho"] == pytest.approx(FACTOR * abs(fine.rho() - e["refined_values"]["rho"]),
+                                     rel=1e-6)
+
+    cap = refined_dof_count(pb.mesh, 2) * 1.5
+    with pytest.warns(UserWarning, match="not reached"):
+        capped = om.solve(pb, tolerance=1e-9, max_dofs=cap)
+    assert capped.accuracy["refinement"]["met"] is False
+    assert "not reached" in capped.accuracy["warnings"][0]
+    for kw, match in [({"tolerance": 0.7}, "tolerance"), ({"tolerance": "small"}, "tolerance"),
+                      ({"error_estimate": "yes"}, "error_estimate"),
+                      ({"error_estimate": True, "max_dofs": -1}, "max_dofs"),
+                      ({"error_estimate": True, "max_dofs": 10}, "max_dofs = 10 is invalid")]:
+        with pytest.raises(OmmError, match=match):
+            om.solve(pb, **kw)

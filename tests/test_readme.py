@@ -91,9 +91,10 @@ def test_python_examples_run_verbatim(capsys):
         assert abs(scope["rho"][k] - loop[B]) <= 1e-6 * abs(loop[B])
     assert scope["fig"].axes and scope["table"]["B_T"][-1] == 6.0
     # the accuracy block: a first estimate above the tolerance, refined until below it
-    ad = scope["adapted"]
-    assert scope["est"].max_relative() > 1e-3 and ad.met and scope["hist"].axes
-    assert ad.history[-1]["max_rel"] <= 1e-3 == ad.tolerance
+    assert 0 < scope["err"] <= scope["checked"].accuracy["error_estimate"]["max_rel"]
+    ref = scope["fine"].accuracy["refinement"]
+    assert ref["met"] and ref["steps"][-1]["max_rel"] <= 1e-3 < ref["steps"][0]["max_rel"]
+    assert scope["fine"].pipeline.disc.ndofs == ref["steps"][-1]["dofs"] and scope["hist"].axes
 
 
 def test_parameter_sweep_config_runs_as_printed(tmp_path):
