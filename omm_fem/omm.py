@@ -129,10 +129,9 @@ class OmmOperator:
                  linear="direct", rtol=None):
         self.disc = disc
         pb = disc.problem
-        basis = disc.basis
         self.materials = list(pb.materials.values())
         self.phi0 = phi0
-        grad_phi = basis.interpolate(phi0).grad  # (2, nel, nqp), V per l0
+        grad_phi = disc.grad_at_quadrature(phi0)  # (2, nel, nqp), V per l0
         sink = [disc.contact_dofs[n] for n, c in pb.contacts.items() if c.omm == "sink"]
         fixed = unique(np.concatenate(sink)) if sink else np.zeros(0, dtype=np.int64)
         self.free = fr = complement(disc.ndofs, fixed)  # by sorting: np.unique is slow here
@@ -181,7 +180,7 @@ class OmmOperator:
     def grad_phi(self):
         """Gradient of ``phi0`` at the quadrature points, (2, nel, nqp) [V per length unit],
         computed on use."""
-        return self.disc.basis.interpolate(self.phi0).grad
+        return self.disc.grad_at_quadrature(self.phi0)
 
     @property
     def J0(self):
@@ -209,9 +208,8 @@ class OmmOperator:
         new operator keeps its own.
         """
         new = copy.copy(self)
-        basis = self.disc.basis
         new.phi0 = phi0
-        grad_phi = basis.interpolate(phi0).grad
+        grad_phi = self.disc.grad_at_quadrature(phi0)
         drift = self.disc.problem.drift
         static = self.S_static
         new.S = self._format(static + self.drift(grad_phi)) if drift else static

@@ -23,7 +23,7 @@ def cell_currents(pipeline, sol, phi0=None):
     u = disc.units
     basis = disc.basis
     phi0 = pipeline.phi0 if phi0 is None else phi0
-    gphi = basis.interpolate(phi0).grad  # V per l0
+    gphi = disc.grad_at_quadrature(phi0)  # V per l0
     J0 = -disc.sigma * gphi  # scaled: sigma0 / l0
     nz = basis.interpolate(sol.n[2] / u.density)
     w = SimpleNamespace(**disc.delta_J_coefficients(gphi, drift=disc.problem.drift))

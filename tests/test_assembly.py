@@ -73,3 +73,18 @@ def test_restrict_equals_two_step_indexing(density):
         ref = A[keep][:, keep]
         assert R.format == "csr" and R.shape == ref.shape
         assert (R != ref).nnz == 0  # the same entries, exactly
+
+
+def test_gradient_at_quadrature_is_scikit_fems_bit_for_bit(basis):
+    """Discretization.grad_at_quadrature (the pipeline's grad phi0) is the same sum in the
+    same order as basis.interpolate(w).grad: equal to the last bit, so the recorded
+    golden numbers stand."""
+    from types import SimpleNamespace
+
+    from omm_fem.discretization import Discretization
+
+    w = np.random.default_rng(5).standard_normal(basis.N)
+    disc = SimpleNamespace(basis=basis)
+    got = Discretization.grad_at_quadrature(disc, w)
+    assert got.shape == (2, basis.nelems, basis.X.shape[1])
+    assert np.array_equal(got, basis.interpolate(w).grad)
