@@ -190,11 +190,11 @@ class OmmOperator:
         return (-self.disc.sigma * grad_phi[0], -self.disc.sigma * grad_phi[1])
 
     def _restrict(self, A):
-        """``A`` on the free DOFs (CSC for the direct factorisations; on the iterative path
-        CSR, in one pass: :func:`omm_fem.assembly.restrict`)."""
+        """``A`` on the free DOFs, in one pass (:func:`omm_fem.assembly.restrict`): CSR on
+        the iterative path, CSC for the direct factorisations."""
         if self.disc.lean_assembly:
             return restrict(A, self.free)
-        return A.tocsr()[self.free][:, self.free].tocsc()
+        return restrict(A, self.free).tocsc()
 
     def _format(self, A):
         return A.tocsr() if self.disc.lean_assembly else A.tocsc()
