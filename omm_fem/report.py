@@ -132,5 +132,22 @@ def summary(res: RunResult):
     if insulating:  # physical curves no contact names: no current through them
         lines.append(f"insulating (no contact names them): {', '.join(insulating)}")
     lines += [f"WARNING: {w}" for w in r.get("warnings", [])]
-    lines.append(f"time: {r['timing']['total_s']:.1f} s")
+    lines.append(time_line(r["timing"]))
     return "\n".join(lines)
+
+
+_PHASE_NAMES = {"mesh_s": "mesh", "error_estimate_s": "error estimate",
+                "discretization_s": "discretisation", "charge_s": "charge",
+                "omm_operator_s": "OMM operator", "measurements_s": "measurements",
+                "field_s": "field solve", "sweep_s": "sweep",
+                "outputs_s": "observables"}
+
+
+def time_line(timing):
+    """``time: T s (phase t s, ...); peak memory M MB`` of a steady run's timing entry."""
+    phases = timing.get("phases", {})
+    parts = [f"{_PHASE_NAMES.get(k, k)} {v:.1f} s" for k, v in phases.items()]
+    line = f"time: {timing['total_s']:.1f} s" + (f" ({', '.join(parts)})" if parts else "")
+    if timing.get("peak_rss_MB") is not None:
+        line += f"; peak memory {timing['peak_rss_MB']:.0f} MB"
+    return line

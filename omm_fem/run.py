@@ -78,6 +78,7 @@ def run(spec: RunSpec, *, progress=True, n_profile=401, out_dir=None, resume=Fal
     else:
         problem, pipe = setup(spec)
         t_mesh = t0
+    t_pipe = time.perf_counter()
     terminals = Terminals(pipe, probes=spec.probes)
     circuits = Circuits(pipe, {m.name: m for m in spec.measurements}, spec.probes)
     zeroth = terminals.zeroth_order()
@@ -154,8 +155,15 @@ def run(spec: RunSpec, *, progress=True, n_profile=401, out_dir=None, resume=Fal
         kept = {k: SteadySolution(pipe, s, terminals, named) for k, s in done.kept.items()}
     add_van_der_pauw(results, problem.mesh, pipe.disc.contact_names, spec.measurements)
     t_end = time.perf_counter()
+    phases = {"mesh_s": t_mesh - t0}
+    if "error_estimate" in results:
+        phases["error_estimate_s"] = results["error_estimate"]["total_seconds"]
+    phases.update(getattr(pipe, "timing", {}) if setup is None else {})
+    phases["measurements_s"] = t_field - t_pipe  # probes and each measurement's own drive
+    phases["field_s"] = t_solve - t_field
+    phases["sweep_s" if spec.sweep is not None else "outputs_s"] = t_end - t_solve
     results["timing"] = {**timing, "mesh_s": t_mesh - t0, "solve_s": t_solve - t_mesh,
-                         "total_s": t_end - t0, "peak_rss_MB": peak_rss_mb()}
+                         "total_s": t_end - t0, "peak_rss_MB": peak_rss_mb(), "phases": phases}
     results["provenance"] = provenance(spec.config)
     return RunResult(results=results, spec=spec, pipeline=pipe, solution=sol, steady=steady,
                      profile=profile, sweep_solutions=kept)

@@ -117,9 +117,13 @@ class Pipeline:
             disc.release_basis()
             if not same:  # a parameter sweep's pipelines share the charge solver
                 self.charge.release_stiffness()
+        t3 = time.perf_counter()
         log.info("OMM operator (%s, %d free unknowns per component) and Delta J coupling "
                  "assembled, %.1f s", "coupled 3N" if self.omm.coupled else "decoupled",
-                 self.omm.free.size, time.perf_counter() - t2)
+                 self.omm.free.size, t3 - t2)
+        # wall seconds of the set-up phases (results.json timing.phases)
+        self.timing = {"discretization_s": t1 - t0, "charge_s": t2 - t1,
+                       "omm_operator_s": t3 - t2}
 
     def with_drive(self, contacts, pair=None) -> Pipeline:
         """The same device with other contact conditions (the same contact names and OMM

@@ -189,3 +189,22 @@ def test_validate_shows_one_line_per_case(tmp_path, capsys):
     assert re.fullmatch(rf"\[1/1\] invariants: {len(cases)} cases, all ok \(\d+\.\d s\)",
                         lines[len(cases) + 1])
     assert lines[-1].startswith(f"{len(cases)} cases, {len(cases)} passed, 0 failed")
+
+
+def test_time_by_phase_and_peak_memory_in_results_and_summary(piped, tmp_path_factory):
+    """results.json timing.phases holds the wall seconds of each phase (they add up to at
+    most the total), and the summary's time line names them with the peak memory."""
+    import json
+
+    code, out, _ = piped
+    assert code == 0
+    outdir = next(p for p in tmp_path_factory.getbasetemp().glob("logs*/out"))
+    timing = json.loads((outdir / "results.json").read_text())["timing"]
+    phases = timing["phases"]
+    assert list(phases) == ["mesh_s", "discretization_s", "charge_s", "omm_operator_s",
+                            "measurements_s", "field_s", "sweep_s"]
+    assert all(v >= 0 for v in phases.values())
+    assert sum(phases.values()) <= timing["total_s"] * (1 + 1e-9)
+    line = next(ln for ln in out.decode().splitlines() if ln.startswith("time: "))
+    assert "(mesh " in line and "charge " in line and "sweep " in line
+    assert line.endswith(f"peak memory {timing['peak_rss_MB']:.0f} MB")
