@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Pattern", "assemble", "restrict"]
+__all__ = ["Pattern", "assemble", "restrict", "row_counts"]
 
 
 class Pattern:
@@ -62,12 +62,27 @@ class Pattern:
         """CSR matrix of the pattern's values ``data`` (nnz,); exact zeros (e.g. the
         diagonal couplings of right triangles) are dropped, as scikit-fem drops them."""
         keep = data != 0.0
-        counts = np.add.reduceat(keep, self.indptr[:-1].clip(max=max(self.nnz - 1, 0)),
-                                 dtype=np.int64) if self.nnz else np.zeros(self.shape[0], int)
-        counts[np.diff(self.indptr) == 0] = 0  # reduceat gives one entry for an empty row
+        counts = row_counts(keep, self.indptr)
         indptr = np.zeros_like(self.indptr)
         np.cumsum(counts, out=indptr[1:])
         return sp.csr_matrix((data[keep], self.indices[keep], indptr), shape=self.shape)
+
+
+def row_counts(mask, indptr):
+    """Number of True entries of ``mask`` (one per stored entry of a CSR matrix) in each
+    row of ``indptr``, shape (nrows,) int64.
+
+    One ``np.add.reduceat`` over the row starts, on the mask with a False appended, so
+    that every start is a valid index: trailing empty rows (start = nnz) would otherwise
+    need clipping, which cut the last entry off the row before them. An empty row gets
+    the single element at its start from reduceat and is set to 0.
+    """
+    n = indptr.size - 1
+    if mask.size == 0:
+        return np.zeros(n, dtype=np.int64)
+    counts = np.add.reduceat(np.append(mask, False), indptr[:-1], dtype=np.int64)
+    counts[np.diff(indptr) == 0] = 0
+    return counts
 
 
 def _kernel(form, basis, kwargs):
@@ -117,11 +132,7 @@ def restrict(A, keep):
     row_kept[keep] = True
     mask = np.repeat(row_kept, np.diff(A.indptr))
     mask &= new[A.indices] >= 0
-    counts = np.zeros(n, dtype=np.int64)  # kept entries per row
-    if A.nnz:
-        starts = np.minimum(A.indptr[:-1], A.nnz - 1)
-        counts = np.add.reduceat(mask, starts, dtype=np.int64)
-        counts[np.diff(A.indptr) == 0] = 0  # reduceat gives one entry for an empty row
+    counts = row_counts(mask, A.indptr)  # kept entries per row
     indptr = np.zeros(keep.size + 1, dtype=A.indptr.dtype)
     np.cumsum(counts[keep], out=indptr[1:])
     out = sp.csr_matrix((A.data[mask], new[A.indices[mask]], indptr),

@@ -88,3 +88,33 @@ def test_gradient_at_quadrature_is_scikit_fems_bit_for_bit(basis):
     got = Discretization.grad_at_quadrature(disc, w)
     assert got.shape == (2, basis.nelems, basis.X.shape[1])
     assert np.array_equal(got, basis.interpolate(w).grad)
+
+
+@pytest.mark.parametrize("empty", ["leading", "middle", "trailing", "all"])
+def test_restrict_equals_fancy_indexing_with_empty_rows(empty):
+    """restrict(A, keep) == A[keep][:, keep] exactly, also when rows of A are empty at the
+    start, in the middle or at the end (a region's mass matrix: the DOFs of the other
+    regions have no entries; trailing empty rows once cut the last entry of the row
+    before them)."""
+    import scipy.sparse as sp
+
+    from omm_fem.assembly import restrict, row_counts
+
+    rng = np.random.default_rng(7)
+    n = 60
+    A = sp.random(n, n, density=0.15, random_state=rng, format="csr")
+    A = (A + A.T + sp.identity(n)).tocsr()
+    rows = {"leading": slice(0, 12), "middle": slice(20, 35), "trailing": slice(45, n),
+            "all": slice(0, n)}[empty]
+    d = np.ones(n)
+    d[rows] = 0.0
+    B = (sp.diags(d) @ A @ sp.diags(d)).tocsr()
+    B.eliminate_zeros()
+    assert all(B.indptr[i] == B.indptr[i + 1] for i in range(n)[rows])
+    for keep in (np.arange(n), np.setdiff1d(np.arange(n), [3, 17, 30, 50, 59])):
+        R = restrict(B, keep)
+        ref = B[keep][:, keep].tocsr()
+        assert np.array_equal(R.indptr, ref.indptr) and np.array_equal(R.indices, ref.indices)
+        assert np.array_equal(R.data, ref.data)
+    mask = np.ones(B.nnz, dtype=bool)
+    assert np.array_equal(row_counts(mask, B.indptr), np.diff(B.indptr))

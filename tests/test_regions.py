@@ -65,3 +65,17 @@ def test_region_config_errors():
     spec = parse_config(config({"channel": dict(BASE)}))
     with pytest.raises(Exception, match=r"regions without a material: \['arms'\]"):
         spec.build_problem()
+
+
+def test_identical_regions_on_the_iterative_path():
+    """The iterative path restricts each region's mass matrix in one pass
+    (omm_fem.assembly.restrict); a region's matrix has empty rows (the other region's
+    DOFs), trailing ones included: two identical regions still give the one material's
+    answer (the coupled 3N OMM solve is direct; the charge solve by CG to 1e-10)."""
+    p1, s1 = solve(dict(BASE))
+    for coupled in (False, True):
+        p2, s2 = solve({"channel": dict(BASE), "arms": dict(BASE)}, linear="iterative",
+                       force_coupled=coupled)
+        assert p2.linear == "iterative" and p2.omm.coupled == coupled
+        assert p2.two_terminal(s2)["rho"] == pytest.approx(p1.two_terminal(s1)["rho"],
+                                                           rel=1e-8)
