@@ -72,16 +72,19 @@ def row_counts(mask, indptr):
     """Number of True entries of ``mask`` (one per stored entry of a CSR matrix) in each
     row of ``indptr``, shape (nrows,) int64.
 
-    One ``np.add.reduceat`` over the row starts, on the mask with a False appended, so
-    that every start is a valid index: trailing empty rows (start = nnz) would otherwise
-    need clipping, which cut the last entry off the row before them. An empty row gets
-    the single element at its start from reduceat and is set to 0.
+    One ``np.add.reduceat`` over the starts of the rows that start before the end of
+    the mask (a prefix: trailing empty rows start at nnz, which reduceat does not
+    accept, and clipping their start to nnz - 1 cut the last entry off the row before
+    them); the last of those rows runs to the end. An empty row inside the prefix gets
+    the single element at its start from reduceat and is set to 0. No copy of the mask.
     """
     n = indptr.size - 1
-    if mask.size == 0:
-        return np.zeros(n, dtype=np.int64)
-    counts = np.add.reduceat(np.append(mask, False), indptr[:-1], dtype=np.int64)
-    counts[np.diff(indptr) == 0] = 0
+    counts = np.zeros(n, dtype=np.int64)
+    starts = indptr[:-1]
+    m = int(np.searchsorted(starts, mask.size))
+    if m:
+        counts[:m] = np.add.reduceat(mask, starts[:m], dtype=np.int64)
+        counts[:m][starts[:m] == indptr[1:m + 1]] = 0
     return counts
 
 
