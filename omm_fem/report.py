@@ -144,10 +144,10 @@ _PHASE_NAMES = {"mesh_s": "mesh", "error_estimate_s": "error estimate",
 
 
 def time_line(timing):
-    """``time: T s (phase t s, ...); peak memory M MB`` of a steady run's timing entry."""
+    """``time: T s (phase t s, ...); peak memory M MiB`` of a steady run's timing entry."""
     phases = timing.get("phases", {})
     parts = [f"{_PHASE_NAMES.get(k, k)} {v:.1f} s" for k, v in phases.items()]
     line = f"time: {timing['total_s']:.1f} s" + (f" ({', '.join(parts)})" if parts else "")
-    if timing.get("peak_rss_MB") is not None:
-        line += f"; peak memory {timing['peak_rss_MB']:.0f} MB"
+    if timing.get("peak_rss_MB") is not None:  # in MiB, as the closing "finished in" line
+        line += f"; peak memory {timing['peak_rss_MB'] * 1e6 / 2**20:.0f} MiB"
     return line

@@ -207,4 +207,4 @@ def test_time_by_phase_and_peak_memory_in_results_and_summary(piped, tmp_path_fa
     assert sum(phases.values()) <= timing["total_s"] * (1 + 1e-9)
     line = next(ln for ln in out.decode().splitlines() if ln.startswith("time: "))
     assert "(mesh " in line and "charge " in line and "sweep " in line
-    assert line.endswith(f"peak memory {timing['peak_rss_MB']:.0f} MB")
+    assert line.endswith(f"peak memory {timing['peak_rss_MB'] * 1e6 / 2**20:.0f} MiB")
