@@ -38,6 +38,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from .accuracy.runs import field_extremes
 from .circuits import Circuits, drive_is
 from .errors import OmmError, bad_value
 from .krylov import rtol_for
@@ -238,8 +239,9 @@ def solve(problem: Problem, *, measurements: Sequence[Measurement] = (), linear:
     return sol
 
 
-def _accuracy(problem, measurements, linear, error_estimate, tolerance, max_dofs):
-    """(problem to solve, accuracy dict or None) of :func:`solve`."""
+def _accuracy(problem, measurements, linear, error_estimate, tolerance, max_dofs, fields=None):
+    """(problem to solve, accuracy dict or None) of :func:`solve` and :func:`sweep`
+    (``fields``: those estimated, default the problem's own)."""
     if tolerance is None and not error_estimate:
         return problem, None
     from .accuracy import estimate, refine_to_tolerance
@@ -248,8 +250,8 @@ def _accuracy(problem, measurements, linear, error_estimate, tolerance, max_dofs
     given, max_dofs = max_dofs, _check_number("max_dofs", max_dofs)
     if tolerance is not None:
         tolerance = _check_number("tolerance", tolerance)
-        ad = refine_to_tolerance(problem, tolerance, measurements, linear=linear,
-                                 max_dofs=max_dofs)
+        ad = refine_to_tolerance(problem, tolerance, measurements, fields=fields,
+                                 linear=linear, max_dofs=max_dofs)
         for w in ad.warnings:
             warnings.warn(w, stacklevel=3)
         d = ad.to_dict()  # error_estimate None: not even the first estimate fit under max_dofs
@@ -259,13 +261,14 @@ def _accuracy(problem, measurements, linear, error_estimate, tolerance, max_dofs
     if need > max_dofs:
         raise OmmError(bad_value("max_dofs", given, f"the error estimate needs a solve with "
                                  f"about {need} unknowns: raise max_dofs"))
-    est = estimate(problem, measurements, linear=linear)
+    est = estimate(problem, measurements, fields=fields, linear=linear)
     return problem, {"error_estimate": est.to_dict(measurements)}
 
 
 def sweep(problem: Problem, fields=None, *, B_T=None, direction=(1.0, 0.0, 0.0),
           measurements: Sequence[Measurement] = (), method: str = "auto", executor=None,
-          progress: bool = False, linear: str = "auto") -> SweepSolution:
+          progress: bool = False, linear: str = "auto", error_estimate: bool = False,
+          tolerance: float | None = None, max_dofs: float = 3.0e6) -> SweepSolution:
     """rho and R of every measurement over a list of fields.
 
     Parameters
@@ -290,6 +293,10 @@ def sweep(problem: Problem, fields=None, *, B_T=None, direction=(1.0, 0.0, 0.0),
         Progress bar for long sweeps.
     linear : {"auto", "direct", "iterative"}
         As :func:`solve`.
+    error_estimate, tolerance, max_dofs
+        As :func:`solve`, at the sweep's smallest and largest |B| (the first and last
+        field of an angle sweep), where the boundary layers are widest and thinnest;
+        with a tolerance the whole sweep runs on the refined mesh.
 
     Returns
     -------
@@ -301,9 +308,13 @@ def sweep(problem: Problem, fields=None, *, B_T=None, direction=(1.0, 0.0, 0.0),
     progress = _check_bool("progress", progress)
     executor = _check_executor(executor)
     _check_linear(linear)
+    error_estimate = _check_bool("error_estimate", error_estimate)
     fields, u = _fields(problem, fields, B_T, direction)
     user, probes = _measurements(problem, measurements)
-    pipe = Pipeline(problem, linear=linear)
+    problem, accuracy = _accuracy(problem, list(user.values()), linear, error_estimate,
+                                  tolerance, max_dofs, fields=field_extremes(fields))
+    pipe = Pipeline(problem, linear=linear,
+                    krylov_rtol=None if tolerance is None else rtol_for(tolerance))
     meas = _with_two_terminal(pipe, user)
     terminals = Terminals(pipe, probes=probes)
     circuits = Circuits(pipe, user, probes)
@@ -311,7 +322,9 @@ def sweep(problem: Problem, fields=None, *, B_T=None, direction=(1.0, 0.0, 0.0),
     res = sweep_terminals(pipe, fields, terminals=terminals, measurements=mine,
                           method=method, executor=executor, progress=progress)
     own = circuits.sweep(fields, user, method=method, executor=executor, progress=progress)
-    return SweepSolution(pipe, res, terminals, meas, direction=u, own=own)
+    out = SweepSolution(pipe, res, terminals, meas, direction=u, own=own)
+    out.accuracy = accuracy
+    return out
 
 
 def simulate(problem: Problem, *, t_end: float, dt: float, scheme: str = "cn",

@@ -25,11 +25,16 @@ class SweepSolution(Measured):
     info : dict
         Timings and the reduced model's diagnostics (see SweepResult).
     measurement_names : list of str
+    accuracy : dict or None
+        With ``sweep(..., error_estimate=True)`` or ``tolerance=``: the error estimate
+        at the smallest and largest |B| (``error_estimate``; the second field under
+        ``other_fields``) and, with a tolerance, the refinement history; else None.
     """
 
     def __init__(self, pipeline, result, terminals, measurements, direction=None, own=None):
         super().__init__(pipeline, terminals, measurements, own)
         self._res = result
+        self.accuracy = None
         self._direction = None if direction is None else np.asarray(direction, float)
         self._zero_values = None
 
@@ -168,7 +173,7 @@ class SweepSolution(Measured):
         """JSON-friendly SI summary: ``fields_T`` (nf, 3), ``B_T``, ``method`` and
         ``measurements`` (per name: ``current``, ``voltage``, ``R_ohm``,
         ``R0_ohm``, ``rho`` lists; with ``star`` also ``rho_star``, or None and
-        ``rho_star_note`` when undefined). NaN -> None."""
+        ``rho_star_note`` when undefined); ``accuracy`` where estimated. NaN -> None."""
         meas = {}
         for name in self._meas:
             m = {**self._measurement_echo(name), "R_ohm": self.resistance(name),
@@ -179,8 +184,11 @@ class SweepSolution(Measured):
                 except OmmError as exc:
                     m["rho_star"], m["rho_star_note"] = None, str(exc)
             meas[name] = m
-        return jsonable({"fields_T": self._res.fields, "B_T": self.B_T, "method": self.method,
-                         "measurements": meas})
+        out = {"fields_T": self._res.fields, "B_T": self.B_T, "method": self.method,
+               "measurements": meas}
+        if self.accuracy is not None:
+            out["accuracy"] = self.accuracy
+        return jsonable(out)
 
     def to_dataframe(self):
         """pandas DataFrame, one row per field: ``B_x_T``, ``B_y_T``, ``B_z_T``,

@@ -315,3 +315,30 @@ def test_notebook_solve_with_an_error_estimate_and_a_tolerance():
                       ({"error_estimate": True, "max_dofs": 10}, "max_dofs = 10 is invalid")]:
         with pytest.raises(OmmError, match=match):
             om.solve(pb, **kw)
+
+
+def test_notebook_sweep_estimates_its_extreme_fields():
+    """om.sweep(error_estimate=True) estimates at the smallest and largest |B| (the
+    config's rule for a sweep); with a tolerance the whole sweep runs on the refined mesh
+    and both extremes meet it."""
+    import omm_fem as om
+
+    mat = strip_material()
+    pb = strip_problem(mat, B, width=0.5e-6, length=0.8e-6, edge_size=1e-7, omm="sink")
+    B_T = [2.0, 0.5, 4.0, 1.0]
+    sw = om.sweep(pb, B_T=B_T, method="direct", executor=False, error_estimate=True)
+    e = sw.accuracy["error_estimate"]
+    assert np.allclose(e["field_T"], [0.5, 0, 0]) and np.allclose(
+        e["other_fields"][0]["field_T"], [4.0, 0, 0])
+    ref = estimate(pb, fields=[np.array([0.5, 0, 0]), np.array([4.0, 0, 0])]).to_dict()
+    assert e["dI_over_I0"] == pytest.approx(ref["dI_over_I0"], rel=1e-9)
+    # the estimate is FACTOR |Q_h - Q_h/2| of the sweep's own value at that field
+    assert e["rho"] == pytest.approx(FACTOR * abs(sw.rho()[1] - e["refined_values"]["rho"]),
+                                     rel=1e-6)
+    assert "accuracy" in sw.to_dict() and om.sweep(pb, B_T=B_T, executor=False).accuracy is None
+
+    fine = om.sweep(pb, B_T=B_T, method="direct", executor=False, tolerance=1e-3)
+    ref = fine.accuracy["refinement"]
+    assert ref["met"] and ref["steps"][-1]["max_rel"] <= 1e-3
+    assert fine.pipeline.disc.ndofs == ref["steps"][-1]["dofs"] > sw.pipeline.disc.ndofs
+    assert set(ref["steps"][-1]["estimates_rel"]) >= {"dI_over_I0", "field_1:dI_over_I0"}

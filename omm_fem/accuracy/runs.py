@@ -32,9 +32,14 @@ class RunAccuracy:
 
 def sweep_extremes(sweep):
     """The fields [T] of a sweep whose errors are estimated besides the run's field."""
-    if sweep is None:
-        return []
-    F = np.asarray(sweep.fields, float)
+    return [] if sweep is None else field_extremes(sweep.fields)
+
+
+def field_extremes(fields):
+    """The smallest and the largest |B| of ``fields`` (nf, 3) [T] — the first and the
+    last of an angle sweep (one |B|) — where the boundary layers are widest and
+    thinnest: the fields whose errors a sweep's estimate covers."""
+    F = np.asarray(fields, float)
     mag = np.linalg.norm(F, axis=1)
     ks = [0, len(F) - 1] if np.ptp(mag) == 0 else [int(np.argmin(mag)), int(np.argmax(mag))]
     return [F[k] for k in dict.fromkeys(ks)]
