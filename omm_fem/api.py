@@ -255,8 +255,8 @@ def _accuracy(problem, measurements, linear, error_estimate, tolerance, max_dofs
         for w in ad.warnings:
             warnings.warn(w, stacklevel=3)
         d = ad.to_dict()  # error_estimate None: not even the first estimate fit under max_dofs
-        return ad.problem, {"refinement": {k: d[k] for k in ("tolerance", "met", "steps")},
-                            "error_estimate": d["error_estimate"], "warnings": d["warnings"]}
+        return ad.problem, {"refinement": ad.refinement(), "error_estimate": d["error_estimate"],
+                            "warnings": d["warnings"]}
     need = refined_dof_count(problem.mesh, problem.order)
     if need > max_dofs:
         raise OmmError(bad_value("max_dofs", given, f"the error estimate needs a solve with "

@@ -192,9 +192,8 @@ class OmmOperator:
     def _restrict(self, A):
         """``A`` on the free DOFs, in one pass (:func:`omm_fem.assembly.restrict`): CSR on
         the iterative path, CSC for the direct factorisations."""
-        if self.disc.lean_assembly:
-            return restrict(A, self.free)
-        return restrict(A, self.free).tocsc()
+        R = restrict(A, self.free)
+        return R if self.disc.lean_assembly else R.tocsc()
 
     def _format(self, A):
         return A.tocsr() if self.disc.lean_assembly else A.tocsc()

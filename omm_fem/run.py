@@ -158,7 +158,8 @@ def run(spec: RunSpec, *, progress=True, n_profile=401, out_dir=None, resume=Fal
     phases = {"mesh_s": t_mesh - t0}
     if "error_estimate" in results:
         phases["error_estimate_s"] = results["error_estimate"]["total_seconds"]
-    phases.update(getattr(pipe, "timing", {}) if setup is None else {})
+    if setup is None:  # a parameter sweep's pipeline was set up for an earlier point
+        phases.update(pipe.timing)
     phases["measurements_s"] = t_field - t_pipe  # probes and each measurement's own drive
     phases["field_s"] = t_solve - t_field
     phases["sweep_s" if spec.sweep is not None else "outputs_s"] = t_end - t_solve

@@ -56,14 +56,16 @@ class Adapted:
     tolerance: float | None = None
     measurements: tuple = ()
 
+    def refinement(self):
+        """The ``refinement`` entry of results.json: ``tolerance``, ``met``, ``steps``."""
+        return {"tolerance": self.tolerance, "met": self.met, "steps": list(self.history)}
+
     def to_dict(self):
-        """JSON-ready: ``tolerance``, ``met``, ``steps`` (the history: the
-        ``refinement`` entry of results.json), ``warnings`` and ``error_estimate``
+        """JSON-ready: :meth:`refinement`'s entries, ``warnings`` and ``error_estimate``
         (:meth:`ErrorEstimate.to_dict` of the last step, None without one)."""
         est = (None if self.estimate is None
                else self.estimate.to_dict(list(self.measurements)))
-        return {"tolerance": self.tolerance, "met": self.met, "steps": list(self.history),
-                "warnings": list(self.warnings), "error_estimate": est}
+        return {**self.refinement(), "warnings": list(self.warnings), "error_estimate": est}
 
     def plot(self, ax=None):
         """The refinement history (:func:`plot_history`); returns the Figure."""

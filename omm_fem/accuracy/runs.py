@@ -59,8 +59,7 @@ def for_run(spec, problem):
                                  max_dofs=opts.max_dofs)
         problem, est = ad.problem, ad.estimate
         acc.warnings += ad.warnings
-        d = ad.to_dict()
-        acc.entries["refinement"] = {k: d[k] for k in ("tolerance", "met", "steps")}
+        acc.entries["refinement"] = ad.refinement()
     else:
         need = refined_dof_count(problem.mesh, problem.order)
         est = None
